@@ -1,0 +1,51 @@
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.api.pagination import Page
+
+
+class RedemptionStatus(StrEnum):
+    requested = "requested"
+    approved = "approved"
+    fulfilled = "fulfilled"
+    rejected = "rejected"
+    cancelled = "cancelled"
+
+
+# Redemptions that gave their points back; they do not count toward a per-member limit.
+UNDONE = frozenset({RedemptionStatus.rejected, RedemptionStatus.cancelled})
+
+
+class RedemptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"advocate_id": 3, "reward_id": 1}]})
+
+    advocate_id: int = Field(ge=1)
+    reward_id: int = Field(ge=1)
+
+
+class RedemptionReject(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "Out of this size."}]})
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class RedemptionRead(BaseModel):
+    id: int
+    advocate_id: int
+    advocate_name: str
+    reward_id: int
+    reward_name: str
+    status: RedemptionStatus
+    cost_points: int = Field(description="The points reserved at request.")
+    reason: str | None = Field(description="Why it was rejected.")
+    requested_at: datetime
+    decided_at: datetime | None
+    decided_by_id: int | None
+    fulfilled_at: datetime | None
+
+
+RedemptionPage = Page[RedemptionRead]

@@ -1,0 +1,239 @@
+"""The reward calculation: pending activities become ledger entries, balances and tiers.
+
+Activities are taken in id order, a batch at a time, and each batch is one transaction that
+writes its ledger entries, moves the balances, promotes tiers and marks the activities processed
+with their outcome. Nothing is decided twice: a crash rolls the whole batch back, and a batch
+that committed is no longer pending. Every rule is one INSERT … SELECT … ON CONFLICT DO NOTHING
+(shared.rules.awards), and the ledger's unique keys make a rerun write nothing new.
+
+Concurrency. On PostgreSQL several workers share the queue: each claims its batch with
+FOR UPDATE SKIP LOCKED, then locks the advocates its activities can pay (their members' and the
+referrers of those members) in id order, and the first_n incentives in id order. So two batches
+that touch the same advocate run one after the other, and the second reads the first's awards
+(caps, milestones, first N) once it may proceed; the one global lock order rules out deadlocks.
+SQLite has a single writer: a batch begins with BEGIN IMMEDIATE, which serialises everything.
+
+The job takes no arguments and is queued under one id (shared.jobs.enqueue_reward_calculation);
+the cron runs the same pass every minute, so a lost job or a Redis outage only delays awards."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Subquery, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db import session_scope
+from shared.ledger import EntryKind, insert_ignoring_duplicates, promote_tiers
+from shared.models import Activity, Incentive, IncentiveVersion, Member, MemberIdentity
+from shared.models.base import utcnow
+from shared.rules.awards import (
+    ADVOCATE,
+    BATCH,
+    LEDGER,
+    LEDGER_COLUMNS,
+    REFERRAL,
+    Scope,
+    advocates_involved,
+    award_rows,
+    capped_candidates,
+    fill_batch,
+    record_outcomes,
+    referral_candidates,
+    referral_key,
+)
+from shared.rules.referrals import Person, RefusalReason, refusal_reason
+from shared.rules.terms import IncentiveKind, IncentiveStatus, Rule
+
+log = logging.getLogger("hearth.worker.rewards")
+
+BATCH_SIZE = 5_000
+
+
+async def process_pending_activities(ctx: dict[str, Any] | None = None) -> int:
+    """Processes pending activities until none is left; returns how many it processed."""
+    total = 0
+    while processed := await process_batch():
+        total += processed
+    return total
+
+
+async def begin_batch(session: AsyncSession) -> None:
+    """Opens a batch's transaction. SQLite: take the database's one write lock before reading
+    anything, so nothing the batch reads can change before it commits. PostgreSQL: no JIT
+    compilation, which costs more than a batch's statements take to run."""
+    if session.bind.dialect.name == "sqlite":
+        await session.exec(text("BEGIN IMMEDIATE"))
+    else:
+        await session.exec(text("SET LOCAL jit = off"))
+
+
+async def process_batch(size: int = BATCH_SIZE) -> int:
+    async with session_scope() as session:
+        await begin_batch(session)
+        ids = (await session.exec(
+            select(Activity.id).where(col(Activity.processed_at).is_(None))
+            .order_by(Activity.id).limit(size).with_for_update(skip_locked=True)
+        )).scalars().all()
+        if not ids:
+            return 0
+        scope = Scope.batch(ids, session.bind.dialect.name)
+        now = utcnow()
+        await prepare(session, scope)
+        await apply_rules(session, await _rules_in_force(session), scope, now)
+        await session.exec(record_outcomes(scope, now))
+        log.debug("processed %d activities", len(ids))
+        return len(ids)
+
+
+async def prepare(session: AsyncSession, scope: Scope) -> None:
+    """Copies the activities in scope to BATCH and, on PostgreSQL, locks the advocates they can
+    pay, in id order (see the module's docstring)."""
+    for statement in fill_batch(scope):
+        await session.exec(statement)
+    if scope.dialect == "postgresql":
+        (await session.exec(advocates_involved().with_for_update())).all()
+
+
+async def _rules_in_force(session: AsyncSession) -> list[Rule]:
+    """The versions of active incentives that may score some activity of the batch: in force at
+    some time the batch's activities were received, for a kind the batch has."""
+    first, last = (await session.exec(
+        select(func.min(BATCH.c.received_at), func.max(BATCH.c.received_at)))).one()
+    kinds = select(BATCH.c.kind).distinct()
+    rows = (await session.exec(
+        select(Incentive, IncentiveVersion)
+        .join(IncentiveVersion, col(IncentiveVersion.incentive_id) == Incentive.id)
+        .where(Incentive.status == IncentiveStatus.active,
+               IncentiveVersion.effective_from <= last,
+               or_(col(IncentiveVersion.effective_to).is_(None),
+                   col(IncentiveVersion.effective_to) > first),
+               col(IncentiveVersion.activity_kind).in_(kinds))
+        .order_by(Incentive.id, IncentiveVersion.version)
+    )).all()
+    return [Rule.of(incentive, version) for incentive, version in rows]
+
+
+async def apply_rules(
+    session: AsyncSession, rules: list[Rule], scope: Scope, now: datetime
+) -> int:
+    """Writes what `rules` award for the activities in scope (`scope.ids`), credits the
+    advocates in one UPDATE and promotes them. The caller holds the advocates' locks. Returns the
+    ledger id that the entries written now come after."""
+    last_entry_id = (await session.exec(select(func.coalesce(func.max(LEDGER.c.id), 0)))).one()[0]
+    if not rules:
+        return last_entry_id
+    first_n = sorted({rule.incentive_id for rule in rules if rule.kind == IncentiveKind.first_n})
+    if first_n and scope.dialect == "postgresql":
+        # N is a count over the whole incentive: batches of different advocates take turns.
+        (await session.exec(select(Incentive.id).where(col(Incentive.id).in_(first_n))
+                             .order_by(Incentive.id).with_for_update())).all()
+    for rule in rules:
+        if rule.kind == IncentiveKind.referral:
+            await _settle_referrals(session, rule, scope, now)
+        else:
+            await session.exec(insert_ignoring_duplicates(session, LEDGER)
+                               .from_select(LEDGER_COLUMNS, award_rows(rule, scope, now)))
+        if rule.terms.cap is not None:
+            await session.exec(capped_candidates(rule, scope))
+    gained = _gained(scope, last_entry_id)
+    # They are all awards and bonuses: earned points, for the balance and the lifetime alike.
+    credited = (await session.exec(
+        update(ADVOCATE).where(ADVOCATE.c.id == gained.c.advocate_id)
+        .values(balance=ADVOCATE.c.balance + gained.c.points,
+                lifetime_points=ADVOCATE.c.lifetime_points + gained.c.points, updated_at=now)
+        .returning(ADVOCATE.c.id)
+    )).scalars().all()
+    await promote_tiers(session, credited)
+    return last_entry_id
+
+
+def _gained(scope: Scope, last_entry_id: int) -> Subquery:
+    """Per advocate, the points and entries written after `last_entry_id` for the activities in
+    scope: what one batch added."""
+    return (select(LEDGER.c.advocate_id, func.sum(LEDGER.c.points).label("points"),
+                   func.count().label("entries"))
+            .where(scope.has(LEDGER.c.activity_id), LEDGER.c.id > last_entry_id)
+            .group_by(LEDGER.c.advocate_id)
+            .subquery("gained"))
+
+
+@dataclass(frozen=True)
+class Gains:
+    entries: int
+    points: int
+
+
+async def gains_since(session: AsyncSession, scope: Scope, last_entry_id: int) -> Gains:
+    """What was written for the activities in scope after `last_entry_id`, in total."""
+    gained = _gained(scope, last_entry_id)
+    entries, points = (await session.exec(
+        select(func.coalesce(func.sum(gained.c.entries), 0),
+               func.coalesce(func.sum(gained.c.points), 0)))).one()
+    # PostgreSQL sums bigints as numerics.
+    return Gains(int(entries), int(points))
+
+
+@dataclass(frozen=True)
+class ReferralDecision:
+    member_id: int
+    activity_id: int
+    referrer_advocate_id: int
+    refusal: RefusalReason | None
+
+
+async def decide_referrals(
+    session: AsyncSession, rule: Rule, scope: Scope
+) -> list[ReferralDecision]:
+    candidates = (await session.exec(referral_candidates(rule, scope))).all()
+    if not candidates:
+        return []
+    people = await _people(session, {c.member_id for c in candidates}
+                           | {c.referrer_member_id for c in candidates})
+    return [ReferralDecision(c.member_id, c.activity_id, c.referrer_advocate_id,
+                             refusal_reason(people[c.referrer_member_id], people[c.member_id]))
+            for c in candidates]
+
+
+async def _people(session: AsyncSession, member_ids: set[int]) -> dict[int, Person]:
+    emails = dict((await session.exec(
+        select(Member.id, Member.email_key).where(col(Member.id).in_(member_ids)))).all())
+    identities: dict[int, set[tuple[str, str]]] = {member_id: set() for member_id in member_ids}
+    for member_id, provider, external_id in (await session.exec(
+        select(MemberIdentity.member_id, MemberIdentity.provider, MemberIdentity.external_id)
+        .where(col(MemberIdentity.member_id).in_(member_ids))
+    )).all():
+        identities[member_id].add((provider, external_id))
+    return {member_id: Person(member_id, emails.get(member_id), frozenset(identities[member_id]))
+            for member_id in member_ids}
+
+
+async def _settle_referrals(session: AsyncSession, rule: Rule, scope: Scope, now: datetime) -> None:
+    """Records each decision on the member's Referral (a refusal with its reason) and pays the
+    referrers of the others."""
+    decisions = await decide_referrals(session, rule, scope)
+    if not decisions:
+        return
+    dialect = sqlite if scope.dialect == "sqlite" else postgresql
+    upsert = dialect.insert(REFERRAL)
+    await session.exec(
+        # A referral decided before (paid by another incentive, or refused) stays as it was.
+        upsert.on_conflict_do_update(
+            index_elements=[REFERRAL.c.referred_member_id],
+            set_={name: upsert.excluded[name]
+                  for name in ("referrer_advocate_id", "status", "reason", "decided_at")},
+            where=REFERRAL.c.status == "pending"),
+        params=[{"referrer_advocate_id": d.referrer_advocate_id, "referred_member_id": d.member_id,
+                 "status": "refused" if d.refusal else "paid", "reason": d.refusal,
+                 "created_at": now, "decided_at": now} for d in decisions],
+    )
+    paid = [{"advocate_id": d.referrer_advocate_id, "kind": EntryKind.bonus, "points": rule.points,
+             "reason": rule.reason, "activity_id": d.activity_id,
+             "incentive_id": rule.incentive_id, "incentive_version": rule.version,
+             "idempotency_key": referral_key(rule, d.member_id), "created_at": now}
+            for d in decisions if d.refusal is None]
+    if paid:
+        await session.exec(insert_ignoring_duplicates(session, LEDGER), params=paid)

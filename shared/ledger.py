@@ -1,0 +1,123 @@
+"""The one way points move. Every movement is an append-only ledger entry with a unique
+idempotency key, written in the same transaction as the advocate's balance change, so
+balance = sum of the ledger always holds and a retried job or request changes nothing.
+
+The balance never goes negative: a debit is a conditional UPDATE (`balance + points >= 0`) that
+the database evaluates under its row lock, and the CHECK constraint on `advocate.balance` backs it
+up. Nothing here reads a balance and then writes it."""
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.models import Advocate, LedgerEntry, Tier
+from shared.models.base import utcnow
+
+
+class EntryKind(StrEnum):
+    award = "award"
+    bonus = "bonus"
+    adjustment = "adjustment"
+    redemption = "redemption"
+    refund = "refund"
+    expiry = "expiry"
+    forfeit = "forfeit"
+
+
+# What counts toward lifetime points (and so the tier): what was earned, and adjustments, which
+# correct earnings in either direction. Spending, refunds, expiry and forfeits do not.
+LIFETIME_KINDS = frozenset({EntryKind.award, EntryKind.bonus, EntryKind.adjustment})
+
+
+class InsufficientPointsError(Exception):
+    def __init__(self, advocate_id: int, points: int):
+        super().__init__(f"advocate {advocate_id} has fewer than {-points} points")
+        self.advocate_id = advocate_id
+        self.points = points
+
+
+@dataclass(frozen=True)
+class Posting:
+    advocate_id: int
+    kind: EntryKind
+    points: int
+    reason: str
+    idempotency_key: str
+    activity_id: int | None = None
+    incentive_id: int | None = None
+    incentive_version: int | None = None
+    redemption_id: int | None = None
+    staff_user_id: int | None = None
+
+    @property
+    def lifetime_delta(self) -> int:
+        return self.points if self.kind in LIFETIME_KINDS else 0
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table):
+    """INSERT … ON CONFLICT DO NOTHING for the session's dialect (PostgreSQL or SQLite)."""
+    dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+async def post(session: AsyncSession, posting: Posting) -> LedgerEntry | None:
+    """Writes one entry and moves the balance. Returns None when the idempotency key was already
+    used (a replay: nothing changes). Raises InsufficientPointsError for a debit the balance
+    cannot cover; the caller's transaction then rolls back, entry included."""
+    inserted = await session.exec(
+        insert_ignoring_duplicates(session, LedgerEntry.__table__)
+        .values(**asdict(posting), created_at=utcnow())
+        .returning(LedgerEntry.__table__.c.id)
+    )
+    entry_id = inserted.scalar_one_or_none()
+    if entry_id is None:
+        return None
+    moved = await session.exec(
+        update(Advocate)
+        .where(Advocate.id == posting.advocate_id, Advocate.balance + posting.points >= 0)
+        .values(balance=Advocate.balance + posting.points,
+                lifetime_points=Advocate.lifetime_points + posting.lifetime_delta,
+                updated_at=utcnow())
+        .returning(Advocate.id)
+    )
+    if moved.scalar_one_or_none() is None:
+        raise InsufficientPointsError(posting.advocate_id, posting.points)
+    if posting.lifetime_delta > 0:
+        await promote_tiers(session, [posting.advocate_id])
+    return await session.get(LedgerEntry, entry_id)
+
+
+async def promote_tiers(session: AsyncSession, advocate_ids: Iterable[int]) -> None:
+    """Moves advocates up to the highest tier their lifetime points reach. Never down: spending
+    does not demote, and demotion (if ever enabled) happens only at a review."""
+    ids = list(advocate_ids)
+    if not ids:
+        return
+    reached = (
+        select(Tier.id)
+        .where(Tier.min_lifetime_points <= Advocate.lifetime_points)
+        .order_by(Tier.min_lifetime_points.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    current_floor = (
+        select(Tier.min_lifetime_points).where(Tier.id == Advocate.tier_id).scalar_subquery()
+    )
+    reached_floor = (
+        select(func.max(Tier.min_lifetime_points))
+        .where(Tier.min_lifetime_points <= Advocate.lifetime_points)
+        .scalar_subquery()
+    )
+    for start in range(0, len(ids), 1000):
+        await session.exec(
+            update(Advocate)
+            .where(Advocate.id.in_(ids[start:start + 1000]),
+                   reached_floor.is_not(None),
+                   (Advocate.tier_id.is_(None)) | (reached_floor > current_floor))
+            .values(tier_id=reached)
+            .execution_options(synchronize_session=False)
+        )

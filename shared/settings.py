@@ -1,0 +1,60 @@
+"""Settings shared by every Hearth service, read from `HEARTH_*` environment variables."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+def _secret_from_var_dir() -> str:
+    """The secret generated into `var/` on first run, so restarts keep sessions and links valid."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HEARTH_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/hearth.db"
+    # None means "the embedded Redis started by `make run`"; its URL is then written to var/.
+    redis_url: str | None = None
+    secret_key: str = Field(default_factory=_secret_from_var_dir)
+    admin_email: str | None = None
+    admin_password: str | None = None
+    api_url: str = "http://127.0.0.1:8000"
+    web_url: str = "http://127.0.0.1:8080"
+    api_port: int = 8000
+    web_port: int = 8080
+    # Staff sessions last a working day; advocates' links live longer (they are revocable).
+    staff_token_ttl_hours: int = 12
+    json_logs: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+EMBEDDED_REDIS_URL_FILE = VAR_DIR / "redis.url"
+
+
+def resolve_redis_url(settings: Settings) -> str:
+    """The configured Redis, else the embedded one whose address `make run` left in var/."""
+    if settings.redis_url:
+        return settings.redis_url
+    if EMBEDDED_REDIS_URL_FILE.exists():
+        return EMBEDDED_REDIS_URL_FILE.read_text().strip()
+    return "redis://127.0.0.1:6379/0"
