@@ -1,7 +1,8 @@
 """Fixtures for the web tests (a pytest plugin: `pytest_plugins = ["tests.live"]`).
 
 In-process: the web app over ASGI, its API client wired to the real API app over ASGI.
-Live: the real API, web and worker as subprocesses on free ports, for the browser tests."""
+Live: the real API, web and worker as subprocesses on free ports, for the browser tests (whose
+conftest runs them only while its package runs: a live worker would take other tests' jobs)."""
 
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,13 +127,12 @@ def _wait_healthy(process: subprocess.Popen, url: str, servers: LiveServers) -> 
     raise RuntimeError(f"{url} did not answer /healthz in {STARTUP_SECONDS} s\n{servers.logs()}")
 
 
-@pytest.fixture(scope="session")
-def live_servers(database: str, redis_url: str, tmp_path_factory) -> Iterator[LiveServers]:
-    """The API, the web and the worker as real processes for the whole session, on the test
-    database and Redis (their URLs are in os.environ, set by the `database` fixtures)."""
+@contextmanager
+def run_live_servers(log_dir: Path) -> Iterator[LiveServers]:
+    """The API, the web and the worker as real processes on the test database and Redis (their
+    URLs are in os.environ, set by the `database` and `redis_url` fixtures)."""
     api_port, web_port = free_port(), free_port()
-    servers = LiveServers(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{web_port}",
-                          tmp_path_factory.mktemp("server-logs"))
+    servers = LiveServers(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{web_port}", log_dir)
     env = {**os.environ, "HEARTH_API_URL": servers.api_url, "HEARTH_WEB_URL": servers.web_url}
     uvicorn = [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--no-access-log"]
     processes = []

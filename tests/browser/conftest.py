@@ -1,10 +1,12 @@
 """A real headless Chromium (the system's, never a downloaded one) against live servers."""
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.live import LiveServers, run_live_servers
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -25,6 +27,14 @@ async def browser() -> AsyncIterator:
                                                    args=CHROMIUM_ARGS)
         yield browser
         await browser.close()
+
+
+@pytest.fixture(scope="package")
+def live_servers(database: str, redis_url: str, tmp_path_factory) -> Iterator[LiveServers]:
+    """Live servers for this package only: their worker must not outlive it, or it would run the
+    jobs that later tests enqueue and expect to run themselves."""
+    with run_live_servers(tmp_path_factory.mktemp("server-logs")) as servers:
+        yield servers
 
 
 @pytest.fixture

@@ -38,6 +38,9 @@ class Permission(StrEnum):
     # Filing and resolving reports; warning, suspending, banning and reinstating members.
     moderation_read = "moderation:read"
     moderation_write = "moderation:write"
+    # Metrics reports, their stored history and CSV exports; building one on demand is a write.
+    reports_read = "reports:read"
+    reports_write = "reports:write"
     staff_admin = "staff:admin"
     api_keys_admin = "api_keys:admin"
 
