@@ -9,6 +9,8 @@ from services.api.advocates import service as advocates_service
 from services.api.advocates.schemas import AdvocateRead, LedgerPage
 from services.api.auth.principal import AdvocateSelfDep
 from services.api.deps import SessionDep
+from services.api.feedback import service as feedback_service
+from services.api.feedback.schemas import FeedbackPage, FeedbackSort
 from services.api.me import service
 from services.api.me.schemas import MyRedemptionCreate, MyRewardPage
 from services.api.pagination import PageParams, page_params
@@ -64,3 +66,12 @@ async def get_my_redemption(redemption_id: int, session: SessionDep, me: Advocat
              response_model=RedemptionRead)
 async def cancel_my_redemption(redemption_id: int, session: SessionDep, me: AdvocateSelfDep):
     return await redemptions_service.cancel(session, redemption_id, me)
+
+
+@router.get("/feedback", summary="The feedback I gave, newest first, with its status and answer",
+            response_model=FeedbackPage)
+async def list_my_feedback(session: SessionDep, me: AdvocateSelfDep, params: PageDep):
+    """Feedback is given by the member, so it is theirs whether or not it came in before they
+    joined the program."""
+    return await feedback_service.list_feedback(session, params, sort=FeedbackSort.created_at,
+                                                member_id=me.advocate.member_id)
