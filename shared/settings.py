@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     web_port: int = 8080
     # Staff sessions last a working day; advocates' links live longer (they are revocable).
     staff_token_ttl_hours: int = 12
+    # The schedule stores each active community's engagement and health reports this often,
+    # each over the weeks since the last.
+    report_every_weeks: int = Field(default=4, ge=1, le=52)
     json_logs: bool = False
     log_level: str = "INFO"
 

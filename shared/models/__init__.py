@@ -12,9 +12,11 @@ from shared.models.community_ops import (
 )
 from shared.models.jobs import Job
 from shared.models.members import Member, MemberIdentity, Membership
+from shared.models.reports import ReportRun
 from shared.models.rewards import (
     Activity,
     ActivityKind,
+    ActivityPending,
     Advocate,
     AdvocateAccessLink,
     IdempotencyRecord,
@@ -31,6 +33,7 @@ from shared.models.staff import ApiKey, AuthToken, StaffUser
 __all__ = [
     "Activity",
     "ActivityKind",
+    "ActivityPending",
     "Advocate",
     "AdvocateAccessLink",
     "ApiKey",
@@ -53,6 +56,7 @@ __all__ = [
     "ModerationReport",
     "Redemption",
     "Referral",
+    "ReportRun",
     "Reward",
     "StaffUser",
     "Tier",

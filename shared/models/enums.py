@@ -47,3 +47,4 @@ class JobKind(StrEnum):
     member_import = "member_import"
     incentive_preview = "incentive_preview"
     incentive_rescore = "incentive_rescore"
+    report_build = "report_build"
