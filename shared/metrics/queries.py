@@ -1,0 +1,272 @@
+"""The set-based queries every report is built from. Each one answers for many communities at
+once with GROUP BY (or for the whole program without it), so a report over 500 communities costs
+the same handful of queries as a report over one. The SQL runs on PostgreSQL and SQLite alike:
+medians and decay are computed in Python over bounded, already-aggregated rows."""
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Select, case, func, literal_column, select, union_all
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.ledger import LIFETIME_KINDS
+from shared.models import (
+    Activity,
+    ActivityKind,
+    Advocate,
+    Community,
+    Event,
+    EventAttendance,
+    Feedback,
+    LedgerEntry,
+    Member,
+    Membership,
+    StaffUser,
+)
+from shared.models.enums import MemberStatus
+
+# The key the whole program's rows carry; community ids start at 1, so it never collides.
+PROGRAM = 0
+_PROGRAM_KEY = literal_column(str(PROGRAM), sa.Integer)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC interval [since, until): a period of inclusive dates, made exact."""
+
+    since: datetime
+    until: datetime
+
+    @classmethod
+    def of_dates(cls, start: date, end: date) -> "Window":
+        """From 00:00 UTC on `start` to 00:00 UTC on the day after `end`: an activity at
+        23:59:59 on `end` counts, one at midnight after it does not."""
+        return cls(datetime.combine(start, time.min, UTC),
+                   datetime.combine(end + timedelta(days=1), time.min, UTC))
+
+    def contains(self, column: Any) -> ColumnElement[bool]:
+        return sa.and_(column >= self.since, column < self.until)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which communities a query covers, and whether it answers per community or for the whole
+    program (every community, and activities tied to none, counted once per member)."""
+
+    community_ids: tuple[int, ...] | None = None
+    by_community: bool = True
+
+    @classmethod
+    def program(cls) -> "Scope":
+        return cls(None, by_community=False)
+
+    @classmethod
+    def of(cls, community_id: int | None) -> "Scope":
+        return cls.program() if community_id is None else cls((community_id,))
+
+    def key(self, community: Any) -> Any:
+        return community if self.by_community else _PROGRAM_KEY
+
+    def select(self, community: Any, *columns: Any) -> Select:
+        """SELECT key, *columns, filtered to the scope's communities."""
+        query = select(self.key(community).label("key"), *columns)
+        if self.by_community:
+            query = query.where(community.is_not(None))
+        if self.community_ids is not None:
+            query = query.where(community.in_(self.community_ids))
+        return query
+
+    def grouped(self, community: Any, *columns: Any, group_by: Sequence[Any] = ()) -> Select:
+        """`select` grouped by the key and `group_by`. The program's constant key is selected but
+        never grouped by (GROUP BY 0 would mean a column number)."""
+        keys = [community] if self.by_community else []
+        query = self.select(community, *columns)
+        return query.group_by(*keys, *group_by) if keys or group_by else query
+
+
+def counted(member_id: Any) -> ColumnElement[bool]:
+    """The member counts in metrics: not banned, not a test account, not staff. Staff are the
+    members whose email is a staff account's (staff emails are stored lower-cased, as
+    `email_key` is). The excluded set is small, so NOT IN runs as one hashed lookup."""
+    is_staff = select(1).where(StaffUser.email == Member.email_key).exists()
+    excluded = select(Member.id).where(sa.or_(
+        Member.status == MemberStatus.banned, col(Member.is_test).is_(True), is_staff))
+    return member_id.not_in(excluded)
+
+
+async def content_kinds(session: AsyncSession) -> list[str]:
+    """The kinds that make an active poster (post, answer, content, talk and any kind added as
+    content later)."""
+    rows = await session.exec(select(ActivityKind.key).where(col(ActivityKind.is_content)))
+    return sorted(rows.scalars().all())
+
+
+async def _keyed(session: AsyncSession, query: Select) -> dict[int, sa.Row]:
+    return {row.key: row for row in (await session.exec(query)).all()}
+
+
+async def membership_totals(session: AsyncSession, scope: Scope, window: Window) -> dict:
+    """key -> (members joined before the window ends, of them new in the window). For the program
+    a member counts once, as new when their first membership began in the window."""
+    first_joined = (
+        scope.grouped(Membership.community_id, Membership.member_id,
+                      func.min(Membership.joined_at).label("joined_at"),
+                      group_by=[Membership.member_id])
+        .where(Membership.joined_at < window.until, counted(Membership.member_id))
+        .subquery())
+    is_new = case((first_joined.c.joined_at >= window.since, 1), else_=0)
+    query = (select(first_joined.c.key, func.count().label("members"),
+                    func.sum(is_new).label("new_members"))
+             .group_by(first_joined.c.key))
+    return await _keyed(session, query)
+
+
+async def activity_totals(
+    session: AsyncSession, scope: Scope, window: Window, *, posting_kinds: Sequence[str],
+    counted_kinds: dict[str, Sequence[str]] | None = None,
+    focus_kinds: Sequence[str] = (), focus_topics: Sequence[str] = (),
+) -> dict:
+    """key -> activities, active_members, active_posters, focus activities, and one count per
+    entry of `counted_kinds` (label -> kinds) in the window."""
+    columns = [
+        func.count().label("activities"),
+        func.count(sa.distinct(Activity.member_id)).label("active_members"),
+        func.count(sa.distinct(case((col(Activity.kind).in_(posting_kinds), Activity.member_id))))
+        .label("active_posters"),
+        func.sum(case((_is_focus(focus_kinds, focus_topics), 1), else_=0)).label("focus"),
+    ]
+    for label, kinds in (counted_kinds or {}).items():
+        columns.append(func.sum(case((col(Activity.kind).in_(kinds), 1), else_=0)).label(label))
+    query = (scope.grouped(Activity.community_id, *columns)
+             .where(window.contains(Activity.occurred_at), counted(Activity.member_id)))
+    return await _keyed(session, query)
+
+
+def _is_focus(kinds: Sequence[str], topics: Sequence[str]) -> ColumnElement[bool]:
+    conditions = [col(Activity.kind).in_(kinds)] if kinds else []
+    if topics:
+        conditions.append(Activity.properties["topic"].as_string().in_(topics))
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+async def event_totals(session: AsyncSession, scope: Scope, window: Window) -> dict:
+    """key -> events starting in the window (cancelled ones left out) and their check-ins by
+    counted members."""
+    checked_in = sa.and_(EventAttendance.event_id == Event.id,
+                         counted(EventAttendance.member_id))
+    query = (scope.grouped(Event.community_id,
+                           func.count(sa.distinct(Event.id)).label("events"),
+                           func.count(EventAttendance.id).label("attendance"))
+             .outerjoin(EventAttendance, checked_in)
+             .where(window.contains(Event.starts_at), Event.status != "cancelled"))
+    return await _keyed(session, query)
+
+
+async def feedback_totals(session: AsyncSession, scope: Scope, window: Window) -> dict:
+    """key -> feedback submitted in the window and its mean rating."""
+    query = (scope.grouped(Feedback.community_id, func.count().label("feedback_count"),
+                           func.avg(Feedback.rating).label("mean_rating"))
+             .where(window.contains(Feedback.created_at), counted(Feedback.member_id)))
+    return await _keyed(session, query)
+
+
+async def first_response_hours(
+    session: AsyncSession, scope: Scope, window: Window, *, waiting_until: datetime | None = None
+) -> dict[int, list[float]]:
+    """key -> hours from submission to first staff response of the window's feedback. Feedback
+    still unanswered is left out, or counted with the hours it has waited by `waiting_until`."""
+    responded_at = Feedback.first_response_at
+    query = (scope.select(Feedback.community_id, Feedback.created_at, responded_at)
+             .where(window.contains(Feedback.created_at), counted(Feedback.member_id)))
+    if waiting_until is None:
+        query = query.where(col(responded_at).is_not(None))
+    hours: dict[int, list[float]] = {}
+    for key, created_at, first_response_at in (await session.exec(query)).all():
+        answered = first_response_at or waiting_until
+        hours.setdefault(key, []).append((answered - created_at).total_seconds() / 3600)
+    return hours
+
+
+def median(values: Iterable[float] | None) -> float | None:
+    values = list(values or ())
+    return round(statistics.median(values), 2) if values else None
+
+
+async def member_totals(
+    session: AsyncSession, scope: Scope, window: Window, *, limit: int
+) -> dict[int, dict[str, list[sa.Row]]]:
+    """key -> {"points": [...], "activities": [...]}: the `limit` members with the most points
+    (ledger entries in the window) and the `limit` with the most activities, each row carrying
+    member_id, name, points and activities. Window functions rank within each key, so every
+    community's top list comes from one query."""
+    activity_rows = (
+        scope.grouped(Activity.community_id, Activity.member_id.label("member_id"),
+                      sa.literal(0).label("points"), func.count().label("activities"),
+                      group_by=[Activity.member_id])
+        .where(window.contains(Activity.occurred_at), counted(Activity.member_id)))
+    ledger = (select(LedgerEntry.points, LedgerEntry.created_at, Advocate.member_id,
+                     Activity.community_id)
+              .join(Advocate, col(Advocate.id) == LedgerEntry.advocate_id)
+              .outerjoin(Activity, col(Activity.id) == LedgerEntry.activity_id)
+              .where(col(LedgerEntry.kind).in_(list(LIFETIME_KINDS)),
+                     window.contains(LedgerEntry.created_at), counted(Advocate.member_id))
+              .subquery())
+    point_rows = scope.grouped(ledger.c.community_id, ledger.c.member_id,
+                               func.sum(ledger.c.points).label("points"),
+                               sa.literal(0).label("activities"), group_by=[ledger.c.member_id])
+    both = union_all(activity_rows, point_rows).subquery()
+    per_member = (select(both.c.key, both.c.member_id,
+                         func.sum(both.c.points).label("points"),
+                         func.sum(both.c.activities).label("activities"))
+                  .group_by(both.c.key, both.c.member_id).subquery())
+    by_points = func.row_number().over(
+        partition_by=per_member.c.key,
+        order_by=[per_member.c.points.desc(), per_member.c.activities.desc(),
+                  per_member.c.member_id])
+    by_activities = func.row_number().over(
+        partition_by=per_member.c.key,
+        order_by=[per_member.c.activities.desc(), per_member.c.points.desc(),
+                  per_member.c.member_id])
+    ranked = select(per_member, by_points.label("points_rank"),
+                    by_activities.label("activities_rank")).subquery()
+    query = (select(ranked.c.key, ranked.c.member_id, Member.name, ranked.c.points,
+                    ranked.c.activities, ranked.c.points_rank, ranked.c.activities_rank)
+             .join(Member, col(Member.id) == ranked.c.member_id)
+             .where(sa.or_(ranked.c.points_rank <= limit, ranked.c.activities_rank <= limit)))
+    tops: dict[int, dict[str, list[sa.Row]]] = {}
+    for row in (await session.exec(query)).all():
+        lists = tops.setdefault(row.key, {"points": [], "activities": []})
+        if row.points_rank <= limit and row.points > 0:
+            lists["points"].append(row)
+        if row.activities_rank <= limit and row.activities > 0:
+            lists["activities"].append(row)
+    for lists in tops.values():
+        lists["points"].sort(key=lambda row: row.points_rank)
+        lists["activities"].sort(key=lambda row: row.activities_rank)
+    return tops
+
+
+async def activity_by_member(
+    session: AsyncSession, scope: Scope, window: Window
+) -> dict[int, dict[int, int]]:
+    """key -> {member_id: activities in the window}."""
+    query = (scope.grouped(Activity.community_id, Activity.member_id, func.count(),
+                           group_by=[Activity.member_id])
+             .where(window.contains(Activity.occurred_at), counted(Activity.member_id)))
+    counts: dict[int, dict[int, int]] = {}
+    for key, member_id, activities in (await session.exec(query)).all():
+        counts.setdefault(key, {})[member_id] = activities
+    return counts
+
+
+async def community_ids(session: AsyncSession, wanted: Iterable[int] | None = None) -> list[int]:
+    """The communities that exist, in id order: all of them, or those of `wanted`."""
+    query = select(Community.id).order_by(Community.id)
+    if wanted is not None:
+        query = query.where(col(Community.id).in_(list(wanted)))
+    return list((await session.exec(query)).scalars().all())
