@@ -15,6 +15,9 @@ class Event(SQLModel, table=True):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
         Index("ix_event_community_starts", "community_id", "starts_at"),
+        # A cancelled event always says when; a scheduled one never carries a cancellation.
+        CheckConstraint("(status = 'cancelled') = (cancelled_at IS NOT NULL)",
+                        name="cancelled_at_iff_cancelled"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -28,6 +31,9 @@ class Event(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=2000)
     capacity: int | None = None  # NULL: no limit on registrations
     code_of_conduct_url: str | None = Field(default=None, max_length=2000)
+    status: str = Field(default="scheduled", max_length=20)  # scheduled | cancelled
+    cancelled_at: datetime | None = timestamp_field()
+    cancel_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
     updated_at: datetime = updated_at_field()
 

@@ -74,22 +74,28 @@ async def list_events(
     params: PageParams,
     *,
     sort: str,
+    descending: bool = False,
     community_id: int | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     format: str | None = None,
+    status: str | None = None,
 ) -> list[Event]:
-    """In order of start (then id). `params.after_key`, if any, is the last start already seen."""
+    """In order of start (latest first when `descending`), then id. `params.after_key`, if any,
+    is the last start already seen."""
     query = select(Event)
     if community_id is not None:
         query = query.where(Event.community_id == community_id)
+    if status:
+        query = query.where(Event.status == status)
     if start is not None:
         query = query.where(Event.starts_at >= start)
     if end is not None:
         query = query.where(Event.starts_at < end)
     if format:
         query = query.where(Event.format == format)
-    query = paginate_sorted(query, params, sort=sort, column=Event.starts_at, id_column=Event.id)
+    query = paginate_sorted(query, params, sort=sort, column=Event.starts_at, id_column=Event.id,
+                            descending=descending)
     return list((await session.exec(query)).all())
 
 

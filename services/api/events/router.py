@@ -15,10 +15,13 @@ from services.api.events.schemas import (
     BulkCheckInResult,
     CheckInResult,
     CsvCheckInResult,
+    EventCancel,
     EventCreate,
     EventFormat,
+    EventOrder,
     EventPage,
     EventRead,
+    EventStatus,
     EventUpdate,
     MemberRef,
     RegistrationPage,
@@ -55,9 +58,12 @@ async def list_events(
                      Query(description="Starting at or after (with an offset).")] = None,
     end: Annotated[AwareDatetime | None, Query(description="Starting before.")] = None,
     format: EventFormat | None = None,
+    status: EventStatus | None = None,
+    order: Annotated[EventOrder, Query(description="`asc`: soonest start first; `desc`: latest "
+                                                   "start first.")] = EventOrder.asc,
 ):
     return await service.list_events(session, params, community_id=community_id, start=start,
-                                     end=end, format=format)
+                                     end=end, format=format, status=status, order=order)
 
 
 @router.get("/{event_id}", summary="Get an event with its attendance and feedback summary",
@@ -69,6 +75,17 @@ async def get_event(event_id: int, session: SessionDep, _: ReaderDep):
 @router.patch("/{event_id}", summary="Update an event", response_model=EventRead)
 async def update_event(event_id: int, body: EventUpdate, session: SessionDep, _: WriterDep):
     return await service.update_event(session, event_id, body)
+
+
+@router.post("/{event_id}/cancel", summary="Cancel an event", response_model=EventRead,
+             responses={409: {"description": "Cancelled already (`event-cancelled`), or people "
+                                             "checked in (`event-has-attendance`)."}})
+async def cancel_event(
+    event_id: int, session: SessionDep, _: WriterDep, body: EventCancel | None = None
+):
+    """From then on the event refuses registrations, check-ins and changes (409
+    `event-cancelled`); its registrations stay, as a record of who was expecting it."""
+    return await service.cancel_event(session, event_id, body or EventCancel())
 
 
 @router.post("/{event_id}/registrations", summary="Register a member", status_code=201,

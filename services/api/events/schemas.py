@@ -24,6 +24,16 @@ class EventFormat(StrEnum):
     hybrid = "hybrid"
 
 
+class EventStatus(StrEnum):
+    scheduled = "scheduled"
+    cancelled = "cancelled"  # refuses registrations and check-ins from then on
+
+
+class EventOrder(StrEnum):
+    asc = "asc"  # soonest start first
+    desc = "desc"  # latest start first: what a list of past events wants
+
+
 class EventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
@@ -68,6 +78,15 @@ class EventUpdate(BaseModel):
         return value
 
 
+class EventCancel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "The venue closed; we meet again in May."}]})
+
+    reason: str | None = Field(default=None, min_length=1, max_length=500,
+                               description="Shown with the event; optional.")
+
+
 class FeedbackSummary(BaseModel):
     count: int = Field(description="Event feedback received.")
     mean_rating: float | None = Field(description="Mean of their ratings (1-5); null if none.")
@@ -88,6 +107,9 @@ class EventRead(BaseModel):
     code_of_conduct_url: str | None
     effective_code_of_conduct_url: str | None = Field(
         description="The event's own code of conduct, else its community's.")
+    status: EventStatus
+    cancelled_at: datetime | None
+    cancel_reason: str | None
     registration_count: int
     attendance_count: int
     feedback: FeedbackSummary

@@ -10,7 +10,6 @@ from typing import Any, NamedTuple
 from fastapi import UploadFile
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api.activities.repository import insert_new as insert_activities
 from services.api.activities.service import invalid_body
 from services.api.auth.principal import Principal
 from services.api.errors import ConflictError, NotFoundError, ProblemError
@@ -33,16 +32,20 @@ from services.api.events.schemas import (
     CsvCheckInResult,
     CsvRowResult,
     CsvRowStatus,
+    EventCancel,
     EventCreate,
     EventFormat,
+    EventOrder,
     EventPage,
     EventRead,
+    EventStatus,
     EventUpdate,
     FeedbackSummary,
     RegistrationPage,
     RegistrationRead,
 )
 from services.api.pagination import PageParams, make_page
+from shared.activity_queue import insert_activities
 from shared.models import Community, Event, EventRegistration, Member
 from shared.models.base import utcnow
 from shared.models.enums import CommunityKind, MemberStatus
@@ -53,6 +56,7 @@ CHECK_IN_OPENS = timedelta(days=1)
 ACTIVITY_SOURCE = "hearth-events"
 ATTENDED = "event_attended"
 START_SORT = "starts_at"
+START_SORT_DESC = "starts_at_desc"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _IN_A_ROOM = {EventFormat.in_person, EventFormat.hybrid}
@@ -106,6 +110,14 @@ async def get_event(session: AsyncSession, event_id: int) -> Event:
     return event
 
 
+def _refuse_if_cancelled(event: Event, refused: str) -> None:
+    """A cancelled event is history: nobody registers, checks in or reschedules it any more."""
+    if event.status == EventStatus.cancelled:
+        raise ProblemError(409, f"Event {event.id} was cancelled on "
+                                f"{event.cancelled_at:%Y-%m-%d %H:%M} UTC: {refused}.",
+                           type_="event-cancelled")
+
+
 async def _reads(session: AsyncSession, events: list[Event]) -> list[EventRead]:
     communities = await repository.communities_of(session, {e.community_id for e in events})
     counts = await repository.counts_of(session, [e.id for e in events])
@@ -137,6 +149,7 @@ async def create_event(session: AsyncSession, body: EventCreate) -> tuple[int, E
 
 async def update_event(session: AsyncSession, event_id: int, body: EventUpdate) -> EventRead:
     event = await get_event(session, event_id)
+    _refuse_if_cancelled(event, "it does not change any more")
     changes = body.model_dump(exclude_unset=True)
     moved = changes.get("starts_at", event.starts_at) != event.starts_at
     if moved and await repository.attendance_count(session, event_id):
@@ -150,6 +163,24 @@ async def update_event(session: AsyncSession, event_id: int, body: EventUpdate) 
     return await read_event(session, event_id)
 
 
+async def cancel_event(session: AsyncSession, event_id: int, body: EventCancel) -> EventRead:
+    # Under the event's lock, like registration: a registration racing the cancellation either
+    # lands before it or is refused after it.
+    event = await repository.lock(session, event_id)
+    if event is None:
+        raise NotFoundError("Event", event_id)
+    _refuse_if_cancelled(event, "it cannot be cancelled twice")
+    if attended := await repository.attendance_count(session, event_id):
+        raise ProblemError(409, f"Event {event_id} took place: {attended} people checked in and "
+                                "their attendance counts. It cannot be cancelled.",
+                           type_="event-has-attendance", attendance_count=attended)
+    event.status, event.cancelled_at = EventStatus.cancelled, utcnow()
+    event.cancel_reason = body.reason
+    session.add(event)
+    await session.flush()
+    return await read_event(session, event_id)
+
+
 class _Position(NamedTuple):
     """Where a page of events in order of start ends; the cursor holds only integers."""
 
@@ -157,15 +188,28 @@ class _Position(NamedTuple):
     starts_at: int  # microseconds since the epoch
 
 
-async def list_events(session: AsyncSession, params: PageParams, **filters) -> EventPage:
+class _PositionLatestFirst(NamedTuple):
+    # Its own attribute name is the cursor's sort name, so a cursor of one order is refused by
+    # the other instead of skipping rows.
+    id: int
+    starts_at_desc: int
+
+
+async def list_events(
+    session: AsyncSession, params: PageParams, *, order: EventOrder = EventOrder.asc, **filters
+) -> EventPage:
+    descending = order == EventOrder.desc
+    sort, position = ((START_SORT_DESC, _PositionLatestFirst) if descending
+                      else (START_SORT, _Position))
     after = params
     if params.after_key is not None:
         after = params.model_copy(
             update={"after_key": _EPOCH + params.after_key * _MICROSECOND})
-    rows = await repository.list_events(session, after, sort=START_SORT, **filters)
-    positions = [_Position(event.id, (event.starts_at - _EPOCH) // _MICROSECOND)
+    rows = await repository.list_events(session, after, sort=sort, descending=descending,
+                                        **filters)
+    positions = [position(event.id, (event.starts_at - _EPOCH) // _MICROSECOND)
                  for event in rows]
-    kept, cursor = make_page(positions, params, sort=START_SORT)
+    kept, cursor = make_page(positions, params, sort=sort)
     return EventPage(items=await _reads(session, rows[:len(kept)]), next_cursor=cursor)
 
 
@@ -197,6 +241,7 @@ async def register(
     event = await repository.lock(session, event_id)
     if event is None:
         raise NotFoundError("Event", event_id)
+    _refuse_if_cancelled(event, "it takes no registrations")
     await _participant(session, member_id)
     existing = await repository.get_registration(session, event_id, member_id)
     if existing is not None:
@@ -239,6 +284,7 @@ def _read_attendance(row) -> AttendanceRead:
 
 async def _open_for_check_in(session: AsyncSession, event_id: int) -> tuple[Event, Community]:
     event = await get_event(session, event_id)
+    _refuse_if_cancelled(event, "nobody checks in")
     if utcnow() < event.starts_at - CHECK_IN_OPENS:
         raise ProblemError(409, f"Check-in to event {event_id} opens a day before it starts, "
                                 f"at {event.starts_at - CHECK_IN_OPENS:%Y-%m-%d %H:%M} UTC.",
