@@ -13,6 +13,7 @@ from services.api.auth.router import router as auth_router
 from services.api.communities.router import router as communities_router
 from services.api.errors import install_error_handlers
 from services.api.events.router import router as events_router
+from services.api.exports.router import router as exports_router
 from services.api.feedback.router import router as feedback_router
 from services.api.health.router import router as health_router
 from services.api.incentives.router import router as incentives_router
@@ -53,6 +54,7 @@ ROUTERS = [
     events_router,
     feedback_router,
     moderation_router,
+    exports_router,
 ]
 
 DESCRIPTION = """
