@@ -290,22 +290,27 @@ async def test_refusals_for_every_advocates_endpoint(client, admin, make_staff, 
     advocate = await make_advocate(client, admin["headers"])
     member_id = await make_member("Other")
     base = f"/v1/advocates/{advocate['id']}"
-    reads = [("GET", "/v1/advocates", None), ("GET", base, None), ("GET", f"{base}/ledger", None)]
+    reads = [("GET", "/v1/advocates", None), ("GET", base, None), ("GET", f"{base}/ledger", None),
+             ("GET", f"{base}/access-links", None)]
     writes = [
         ("POST", "/v1/advocates", {"member_id": member_id}),
         ("POST", f"{base}/pause", None), ("POST", f"{base}/resume", None),
         ("POST", f"{base}/remove", None),
         ("POST", f"{base}/adjustments", {"points": 5, "reason": "why not"}),
         ("POST", f"{base}/access-link", None), ("POST", f"{base}/access-links/revoke", None),
+        ("POST", f"{base}/access-links/{{link_id}}/revoke", None),
     ]
     viewer = (await make_staff("viewer"))["headers"]
     moderator = (await make_staff("moderator"))["headers"]
     wrong_key = await make_api_key("rewards:read", "redemptions:write")
     read_key = await make_api_key("advocates:read")
     link = await access_headers(client, admin["headers"], advocate["id"])
+    link_id = (await client.get(f"{base}/access-links", headers=admin["headers"])) \
+        .json()["items"][0]["id"]
 
     async def call(method, path, body, headers):
-        return await client.request(method, path, json=body, headers=headers)
+        return await client.request(method, path.format(link_id=link_id), json=body,
+                                    headers=headers)
 
     for method, path, body in reads + writes:
         assert (await call(method, path, body, {})).status_code == 401, path
@@ -321,6 +326,7 @@ async def test_refusals_for_every_advocates_endpoint(client, admin, make_staff, 
     assert await count_rows(Advocate) == 1
     async with session_scope() as session:
         assert (await session.get(Advocate, advocate["id"])).status == "active"
+        assert (await session.get(AdvocateAccessLink, link_id)).revoked_at is None
 
 
 async def test_a_manager_and_a_scoped_api_key_may_write(client, make_staff, make_api_key):
@@ -330,3 +336,52 @@ async def test_a_manager_and_a_scoped_api_key_may_write(client, make_staff, make
         advocate = await enrol(client, headers, await make_member())
         paused = await client.post(f"/v1/advocates/{advocate['id']}/pause", headers=headers)
         assert paused.status_code == 200
+
+
+async def test_access_links_are_listed_without_tokens_and_revoked_one_at_a_time(client, admin):
+    h = admin["headers"]
+    advocate = await make_advocate(client, h)
+    other = await make_advocate(client, h, "Bo")
+    base = f"/v1/advocates/{advocate['id']}"
+    kept = await access_headers(client, h, advocate["id"])
+    revoked = await access_headers(client, h, advocate["id"])
+    expired = await access_headers(client, h, advocate["id"])
+    others = await access_headers(client, h, other["id"])
+    async with session_scope() as session:
+        links = (await session.exec(select(AdvocateAccessLink).where(
+            AdvocateAccessLink.advocate_id == advocate["id"])
+            .order_by(AdvocateAccessLink.id))).scalars().all()
+        kept_id, revoked_id, expired_id = (link.id for link in links)
+        await session.exec(update(AdvocateAccessLink)
+                           .where(AdvocateAccessLink.id == expired_id)
+                           .values(expires_at=utcnow() - timedelta(minutes=1)))
+        other_link_id = (await session.exec(select(AdvocateAccessLink.id).where(
+            AdvocateAccessLink.advocate_id == other["id"]))).scalar_one()
+
+    one = await client.post(f"{base}/access-links/{revoked_id}/revoke", headers=h)
+    assert one.status_code == 200 and one.json() == {"revoked": 1}
+    assert (await client.post(f"{base}/access-links/{revoked_id}/revoke",
+                              headers=h)).json() == {"revoked": 0}
+    assert (await client.get("/v1/me", headers=revoked)).status_code == 401
+    for still in (kept, others):
+        assert (await client.get("/v1/me", headers=still)).status_code == 200
+    assert (await client.get("/v1/me", headers=expired)).status_code == 401
+
+    page = (await client.get(f"{base}/access-links", headers=h)).json()
+    assert [item["id"] for item in page["items"]] == [expired_id, revoked_id, kept_id]
+    by_id = {item["id"]: item for item in page["items"]}
+    assert by_id[kept_id]["active"] and by_id[kept_id]["revoked_at"] is None
+    assert not by_id[revoked_id]["active"] and by_id[revoked_id]["revoked_at"]
+    assert not by_id[expired_id]["active"] and by_id[expired_id]["revoked_at"] is None
+    assert all("token" not in item and "token_hash" not in item for item in page["items"])
+    assert by_id[kept_id]["created_by_id"] == admin["id"]
+    paged = (await client.get(f"{base}/access-links", params={"limit": 2}, headers=h)).json()
+    assert len(paged["items"]) == 2 and paged["next_cursor"]
+
+    # Another advocate's link, or no link at all, is not found and nothing is revoked.
+    for path in (f"{base}/access-links/{other_link_id}/revoke", f"{base}/access-links/999/revoke",
+                 f"/v1/advocates/999/access-links/{kept_id}/revoke"):
+        assert (await client.post(path, headers=h)).status_code == 404, path
+    assert (await client.get("/v1/advocates/999/access-links", headers=h)).status_code == 404
+    for still in (kept, others):
+        assert (await client.get("/v1/me", headers=still)).status_code == 200

@@ -1,7 +1,7 @@
 from sqlalchemy import select
 
 from shared.db import session_scope
-from shared.models import LedgerEntry, Redemption
+from shared.models import LedgerEntry, Member, Redemption
 from tests.api.advocacy import (
     access_headers,
     count_rows,
@@ -238,3 +238,76 @@ async def test_a_replay_with_the_same_idempotency_key_changes_nothing(client, ad
                          reward["id"])
     assert fresh.status_code == 201 and fresh.json()["id"] != first.json()["id"]
     assert await balance(advocate["id"]) == 300 and await reward_stock(reward["id"]) == 3
+
+
+async def test_removing_an_advocate_cancels_what_is_pending_with_one_refund_each(client, admin):
+    h = admin["headers"]
+    advocate = await make_advocate(client, h, points=1000)
+    other = await make_advocate(client, h, "Bo", points=1000)
+    hoodie = await make_reward(client, h, name="Hoodie", cost_points=100, stock=5,
+                               requires_approval=True)
+    sticker = await make_reward(client, h, name="Sticker", cost_points=20)
+    mug = await make_reward(client, h, name="Mug", cost_points=50)
+    requested = (await redeem(client, h, advocate["id"], hoodie["id"])).json()
+    approved = (await redeem(client, h, advocate["id"], sticker["id"])).json()
+    fulfilled = (await redeem(client, h, advocate["id"], mug["id"])).json()
+    await act(client, h, fulfilled["id"], "fulfil")
+    others = (await redeem(client, h, other["id"], hoodie["id"])).json()
+    assert await balance(advocate["id"]) == 830 and await reward_stock(hoodie["id"]) == 3
+
+    removed = await client.post(f"/v1/advocates/{advocate['id']}/remove", headers=h)
+    assert removed.status_code == 200 and removed.json()["status"] == "removed"
+    statuses = {r["id"]: r["status"] for r in (await client.get(
+        "/v1/redemptions", params={"advocate_id": advocate["id"]}, headers=h)).json()["items"]}
+    assert statuses == {requested["id"]: "cancelled", approved["id"]: "cancelled",
+                        fulfilled["id"]: "fulfilled"}
+    assert (await client.get(f"/v1/redemptions/{others['id']}", headers=h)).json()["status"] \
+        == "requested"
+    # Only what was handed over stays spent; the hoodie is back in stock.
+    assert await balance(advocate["id"]) == 950
+    assert await reward_stock(hoodie["id"]) == 4
+    async with session_scope() as session:
+        refunds = (await session.exec(select(LedgerEntry).where(
+            LedgerEntry.advocate_id == advocate["id"], LedgerEntry.kind == "refund"))).scalars()
+    assert sorted(entry.redemption_id for entry in refunds) == [requested["id"], approved["id"]]
+
+    # Removing twice is refused and refunds nothing again; re-enrolling keeps the balance.
+    assert (await client.post(f"/v1/advocates/{advocate['id']}/remove",
+                              headers=h)).status_code == 409
+    assert await balance(advocate["id"]) == 950
+    again = await client.post("/v1/advocates", json={"member_id": advocate["member_id"]},
+                              headers=h)
+    assert again.status_code == 200 and again.json()["balance"] == 950
+
+
+async def test_paused_removed_and_banned_cannot_redeem_and_nothing_changes(client, admin):
+    h = admin["headers"]
+    pin = await make_reward(client, h, name="Pin", cost_points=10, stock=3)
+    paused = await make_advocate(client, h, "Pat", points=100)
+    paused_link = await access_headers(client, h, paused["id"])
+    await client.post(f"/v1/advocates/{paused['id']}/pause", headers=h)
+    removed = await make_advocate(client, h, "Rae", points=100)
+    await client.post(f"/v1/advocates/{removed['id']}/remove", headers=h)
+    banned = await make_advocate(client, h, "Ben", points=100)
+    banned_link = await access_headers(client, h, banned["id"])
+    async with session_scope() as session:
+        member = await session.get(Member, banned["member_id"])
+        member.status = "banned"
+        session.add(member)
+
+    cases = [(paused["id"], "advocate-not-active"), (removed["id"], "advocate-not-active"),
+             (banned["id"], "member-banned")]
+    for advocate_id, kind in cases:
+        response = await redeem(client, h, advocate_id, pin["id"])
+        assert response.status_code == 409, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == kind
+    # The advocate's own link is refused the same way.
+    for link, kind in [(paused_link, "advocate-not-active"), (banned_link, "member-banned")]:
+        response = await client.post("/v1/me/redemptions", json={"reward_id": pin["id"]},
+                                     headers=link)
+        assert response.status_code == 409 and response.json()["type"] == kind
+    assert await count_rows(Redemption) == 0
+    assert await reward_stock(pin["id"]) == 3
+    for advocate in (paused, removed, banned):
+        assert await balance(advocate["id"]) == 100

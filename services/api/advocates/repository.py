@@ -153,11 +153,29 @@ async def get_view_by_access_token(session: AsyncSession, token_hash: str, now: 
                                params={"token_hash": token_hash, "now": now})).first()
 
 
-async def revoke_access_links(session: AsyncSession, advocate_id: int, now: datetime) -> int:
-    result = await session.exec(
-        update(AdvocateAccessLink)
-        .where(AdvocateAccessLink.advocate_id == advocate_id,
-               col(AdvocateAccessLink.revoked_at).is_(None))
-        .values(revoked_at=now)
-    )
-    return result.rowcount
+async def list_access_links(
+    session: AsyncSession, advocate_id: int, params: PageParams
+) -> list[AdvocateAccessLink]:
+    query = select(AdvocateAccessLink).where(AdvocateAccessLink.advocate_id == advocate_id)
+    return list((await session.exec(paginate_query(query, AdvocateAccessLink.id, params,
+                                                   descending=True))).scalars().all())
+
+
+async def revoke_access_links(
+    session: AsyncSession, advocate_id: int, now: datetime, link_id: int | None = None
+) -> int:
+    """Revokes the advocate's links still unrevoked (only `link_id`, if given): one conditional
+    UPDATE, so a link revoked twice keeps its first revocation time."""
+    query = (update(AdvocateAccessLink)
+             .where(AdvocateAccessLink.advocate_id == advocate_id,
+                    col(AdvocateAccessLink.revoked_at).is_(None))
+             .values(revoked_at=now))
+    if link_id is not None:
+        query = query.where(AdvocateAccessLink.id == link_id)
+    return (await session.exec(query)).rowcount
+
+
+async def access_link_exists(session: AsyncSession, advocate_id: int, link_id: int) -> bool:
+    query = select(AdvocateAccessLink.id).where(AdvocateAccessLink.id == link_id,
+                                                AdvocateAccessLink.advocate_id == advocate_id)
+    return (await session.exec(query)).first() is not None

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Response
 from services.api.advocates import service
 from services.api.advocates.schemas import (
     AccessLinkCreate,
+    AccessLinkPage,
     AccessLinkRead,
     AccessLinksRevoked,
     AdjustmentCreate,
@@ -62,21 +63,22 @@ async def get_advocate(advocate_id: int, session: SessionDep, _: ReaderDep):
 
 @router.post("/{advocate_id}/pause", summary="Pause an advocate (earns nothing, cannot redeem)",
              response_model=AdvocateRead)
-async def pause_advocate(advocate_id: int, session: SessionDep, _: WriterDep):
-    return await service.change_status(session, advocate_id, "pause")
+async def pause_advocate(advocate_id: int, session: SessionDep, principal: WriterDep):
+    return await service.change_status(session, advocate_id, "pause", principal)
 
 
 @router.post("/{advocate_id}/resume", summary="Resume a paused advocate",
              response_model=AdvocateRead)
-async def resume_advocate(advocate_id: int, session: SessionDep, _: WriterDep):
-    return await service.change_status(session, advocate_id, "resume")
+async def resume_advocate(advocate_id: int, session: SessionDep, principal: WriterDep):
+    return await service.change_status(session, advocate_id, "resume", principal)
 
 
 @router.post("/{advocate_id}/remove", summary="Remove an advocate from the program",
              response_model=AdvocateRead)
-async def remove_advocate(advocate_id: int, session: SessionDep, _: WriterDep):
-    """The history and balance are kept; enrolling the member again reactivates them."""
-    return await service.change_status(session, advocate_id, "remove")
+async def remove_advocate(advocate_id: int, session: SessionDep, principal: WriterDep):
+    """The history and balance are kept; enrolling the member again reactivates them. Their
+    requested and approved redemptions are cancelled and refunded; fulfilled ones stay."""
+    return await service.change_status(session, advocate_id, "remove", principal)
 
 
 @router.get("/{advocate_id}/ledger", summary="An advocate's point movements, newest first",
@@ -110,7 +112,22 @@ async def issue_access_link(
                                            principal)
 
 
+@router.get("/{advocate_id}/access-links", summary="The advocate's issued links, newest first",
+            response_model=AccessLinkPage)
+async def list_access_links(advocate_id: int, session: SessionDep, _: ReaderDep,
+                            params: PageDep):
+    """When each was issued, until when it works and whether it was revoked; never the token."""
+    return await service.list_access_links(session, advocate_id, params)
+
+
 @router.post("/{advocate_id}/access-links/revoke", summary="Revoke all of the advocate's links",
              response_model=AccessLinksRevoked)
 async def revoke_access_links(advocate_id: int, session: SessionDep, _: WriterDep):
     return await service.revoke_access_links(session, advocate_id)
+
+
+@router.post("/{advocate_id}/access-links/{link_id}/revoke", summary="Revoke one access link",
+             response_model=AccessLinksRevoked)
+async def revoke_access_link(advocate_id: int, link_id: int, session: SessionDep, _: WriterDep):
+    """`revoked` is 0 when the link was revoked already."""
+    return await service.revoke_access_links(session, advocate_id, link_id)

@@ -152,5 +152,19 @@ class AccessLinkRead(BaseModel):
     expires_at: datetime
 
 
+class AccessLinkSummary(BaseModel):
+    """An issued link as staff see it later: never the token, which was shown once."""
+
+    id: int
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    created_by_id: int | None
+    active: bool = Field(description="Neither revoked nor expired: it still opens the page.")
+
+
+AccessLinkPage = Page[AccessLinkSummary]
+
+
 class AccessLinksRevoked(BaseModel):
     revoked: int = Field(description="How many links stopped working.")

@@ -6,10 +6,13 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.advocates import repository
+from services.api.advocates.problems import insufficient_points, unknown_reference
 from services.api.advocates.schemas import (
     AccessLinkCreate,
+    AccessLinkPage,
     AccessLinkRead,
     AccessLinksRevoked,
+    AccessLinkSummary,
     ActivityCause,
     AdjustmentCreate,
     AdvocateCreate,
@@ -27,6 +30,7 @@ from services.api.auth.principal import ADVOCATE_TOKEN_PREFIX, Principal
 from services.api.auth.security import digest, new_token
 from services.api.errors import ConflictError, NotFoundError, ProblemError
 from services.api.pagination import PageParams, make_page
+from services.api.redemptions import service as redemptions
 from shared import ledger
 from shared.ledger import EntryKind, InsufficientPointsError, Posting
 from shared.models import Advocate, AdvocateAccessLink, Member
@@ -44,19 +48,6 @@ _TRANSITIONS = {
     "resume": ({AdvocateStatus.paused}, AdvocateStatus.active),
     "remove": ({AdvocateStatus.active, AdvocateStatus.paused}, AdvocateStatus.removed),
 }
-
-
-def unknown_reference(field: str, what: str, ident: int) -> ProblemError:
-    """A body that names a row which does not exist is invalid input (422), not a missing path."""
-    detail = f"{field}: {what} {ident} does not exist"
-    return ProblemError(422, detail, type_="validation-error",
-                        errors=[{"loc": ["body", field], "msg": detail, "type": "not_found"}])
-
-
-def insufficient_points(exc: InsufficientPointsError) -> ProblemError:
-    return ProblemError(409, f"Advocate {exc.advocate_id}'s balance does not cover "
-                             f"{-exc.points} points; nothing was changed.",
-                        type_="insufficient-points", advocate_id=exc.advocate_id)
 
 
 async def get_advocate(session: AsyncSession, advocate_id: int) -> Advocate:
@@ -133,7 +124,11 @@ async def enrol(session: AsyncSession, body: AdvocateCreate) -> tuple[AdvocateRe
     return await read_advocate(session, advocate.id), created
 
 
-async def change_status(session: AsyncSession, advocate_id: int, action: str) -> AdvocateRead:
+async def change_status(
+    session: AsyncSession, advocate_id: int, action: str, principal: Principal
+) -> AdvocateRead:
+    """Removing an advocate also cancels their redemptions not yet handed over, refunding the
+    points, in the same transaction: a removed advocate keeps no open claim on the catalogue."""
     advocate = await repository.lock(session, advocate_id)
     if advocate is None:
         raise NotFoundError("Advocate", advocate_id)
@@ -144,6 +139,8 @@ async def change_status(session: AsyncSession, advocate_id: int, action: str) ->
     advocate.status = target
     session.add(advocate)
     await session.flush()
+    if target == AdvocateStatus.removed:
+        await redemptions.cancel_pending(session, advocate.member_id, principal)
     return await read_advocate(session, advocate_id)
 
 
@@ -200,7 +197,27 @@ async def issue_access_link(
     return AccessLinkRead(url=url, token=token, expires_at=expires_at)
 
 
-async def revoke_access_links(session: AsyncSession, advocate_id: int) -> AccessLinksRevoked:
+async def list_access_links(
+    session: AsyncSession, advocate_id: int, params: PageParams
+) -> AccessLinkPage:
     await get_advocate(session, advocate_id)
+    now = utcnow()
+    links, cursor = make_page(await repository.list_access_links(session, advocate_id, params),
+                              params)
+    return AccessLinkPage(items=[
+        AccessLinkSummary(**link.model_dump(exclude={"advocate_id", "token_hash"}),
+                          active=link.revoked_at is None and link.expires_at > now)
+        for link in links], next_cursor=cursor)
+
+
+async def revoke_access_links(
+    session: AsyncSession, advocate_id: int, link_id: int | None = None
+) -> AccessLinksRevoked:
+    """All the advocate's links, or only `link_id` (404 if it is not one of theirs; revoking a
+    revoked link again revokes nothing)."""
+    await get_advocate(session, advocate_id)
+    if link_id is not None and not await repository.access_link_exists(session, advocate_id,
+                                                                       link_id):
+        raise NotFoundError("Access link", link_id)
     return AccessLinksRevoked(
-        revoked=await repository.revoke_access_links(session, advocate_id, utcnow()))
+        revoked=await repository.revoke_access_links(session, advocate_id, utcnow(), link_id))

@@ -5,7 +5,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.pagination import PageParams, paginate_query, paginate_sorted
-from shared.models import Advocate, Member, ModerationAction, ModerationReport, Redemption
+from shared.models import Member, ModerationAction, ModerationReport
 
 # The reports list puts open reports first; in a group, the oldest first, as a queue does.
 OPEN_FIRST = "open_rank"
@@ -108,14 +108,3 @@ async def list_actions(
     query = select(ModerationAction).where(ModerationAction.member_id == member_id)
     return list((await session.exec(
         paginate_query(query, ModerationAction.id, params, descending=True))).all())
-
-
-async def open_redemption_ids(session: AsyncSession, member_id: int,
-                              statuses: list[str]) -> list[int]:
-    """The member's advocate's redemptions in `statuses`, oldest first."""
-    query = (select(Redemption.id)
-             .join(Advocate, col(Advocate.id) == Redemption.advocate_id)
-             .where(Advocate.member_id == member_id, col(Redemption.status).in_(statuses))
-             .order_by(Redemption.id))
-    return list((await session.exec(query)).all())
-

@@ -26,7 +26,6 @@ from services.api.moderation.schemas import (
 )
 from services.api.pagination import PageParams, make_page
 from services.api.redemptions import service as redemptions
-from services.api.redemptions.schemas import RedemptionStatus
 from shared.models import Community, Member, ModerationAction, ModerationReport
 from shared.models.base import utcnow
 from shared.models.enums import MemberStatus
@@ -34,7 +33,6 @@ from shared.models.enums import MemberStatus
 # From the mildest standing to the strictest.
 _SEVERITY = [MemberStatus.active, MemberStatus.warned, MemberStatus.suspended,
              MemberStatus.banned]
-_PENDING_REDEMPTIONS = [RedemptionStatus.requested, RedemptionStatus.approved]
 
 
 def _stricter(current: str, target: MemberStatus) -> MemberStatus:
@@ -146,18 +144,9 @@ async def resolve_report(
     await _record(session, member, ModerationActionKind(body.action), new_status, principal,
                   note=body.note, until=body.until, report_id=report_id)
     if body.action == Resolution.ban:
-        await _cancel_pending_redemptions(session, member.id, principal)
+        # By the staff who banned; what was handed over (fulfilled) stays as it is.
+        await redemptions.cancel_pending(session, member.id, principal)
     return await read_report(session, report_id)
-
-
-async def _cancel_pending_redemptions(
-    session: AsyncSession, member_id: int, principal: Principal
-) -> None:
-    """Cancelled by the staff who banned, with refunds; a redemption already handed over
-    (fulfilled) stays as it is."""
-    for redemption_id in await repository.open_redemption_ids(session, member_id,
-                                                              _PENDING_REDEMPTIONS):
-        await redemptions.cancel(session, redemption_id, principal)
 
 
 async def reinstate(

@@ -5,7 +5,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.pagination import PageParams, paginate_query
-from services.api.redemptions.schemas import UNDONE
+from services.api.redemptions.schemas import PENDING, UNDONE
 from shared.models import Advocate, Member, Redemption, Reward
 
 
@@ -45,6 +45,16 @@ async def list_views(
         query = query.where(Redemption.reward_id == reward_id)
     query = paginate_query(query, Redemption.id, params, descending=newest_first)
     return list((await session.exec(query)).all())
+
+
+async def pending_ids(session: AsyncSession, member_id: int) -> list[int]:
+    """The member's advocate's redemptions that still hold their points and were not handed over
+    (requested or approved), oldest first."""
+    query = (select(Redemption.id)
+             .join(Advocate, col(Advocate.id) == Redemption.advocate_id)
+             .where(Advocate.member_id == member_id, col(Redemption.status).in_(list(PENDING)))
+             .order_by(Redemption.id))
+    return list((await session.exec(query)).scalars().all())
 
 
 async def count_held(session: AsyncSession, advocate_id: int, reward_id: int) -> int:

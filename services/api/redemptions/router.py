@@ -27,7 +27,8 @@ async def request_redemption(
     body: RedemptionCreate, session: SessionDep, principal: WriterDep, idempotency: IdempotencyDep
 ):
     """Debits the points at once (409 `insufficient-points`, `out-of-stock`, `limit-reached`,
-    `reward-inactive` or `advocate-not-active` otherwise, and nothing changes). Approved straight
+    `reward-inactive`, `advocate-not-active` (paused or removed) or `member-banned` otherwise, and
+    nothing changes). Approved straight
     away when the reward needs no approval. Send an `Idempotency-Key` to make a retry safe."""
     async def redemption() -> tuple[int, RedemptionRead]:
         return 201, await service.request_redemption(session, body.advocate_id, body.reward_id,

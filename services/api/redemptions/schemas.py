@@ -16,6 +16,8 @@ class RedemptionStatus(StrEnum):
 
 # Redemptions that gave their points back; they do not count toward a per-member limit.
 UNDONE = frozenset({RedemptionStatus.rejected, RedemptionStatus.cancelled})
+# Redemptions that hold their points and were not handed over yet: staff may still cancel them.
+PENDING = frozenset({RedemptionStatus.requested, RedemptionStatus.approved})
 
 
 class RedemptionCreate(BaseModel):

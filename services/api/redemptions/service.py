@@ -2,16 +2,19 @@
 cancel (a refund). Everything a request changes — stock, the debit, the redemption — happens in
 the request's one transaction, so a refusal at any step leaves nothing behind."""
 
+from collections.abc import Iterable
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.advocates import repository as advocates_repository
+from services.api.advocates.problems import insufficient_points, unknown_reference
 from services.api.advocates.schemas import AdvocateStatus
-from services.api.advocates.service import insufficient_points, unknown_reference
 from services.api.auth.principal import Principal
 from services.api.errors import ConflictError, NotFoundError, ProblemError
 from services.api.pagination import PageParams, make_page
 from services.api.redemptions import repository
 from services.api.redemptions.schemas import (
+    PENDING,
     RedemptionPage,
     RedemptionRead,
     RedemptionReject,
@@ -20,10 +23,9 @@ from services.api.redemptions.schemas import (
 from services.api.rewards import repository as rewards_repository
 from shared import ledger
 from shared.ledger import EntryKind, InsufficientPointsError, Posting
-from shared.models import Redemption, Reward
+from shared.models import Member, Redemption, Reward
 from shared.models.base import utcnow
-
-_OPEN = {RedemptionStatus.requested, RedemptionStatus.approved}
+from shared.models.enums import MemberStatus
 
 
 def _read(row) -> RedemptionRead:
@@ -72,6 +74,12 @@ async def request_redemption(
         raise ProblemError(409, f"Advocate {advocate_id} is {advocate.status}; only active "
                                 "advocates redeem rewards.", type_="advocate-not-active",
                            current_status=advocate.status)
+    # A ban does not touch the advocate's status (lifting it restores the member as they were),
+    # so the member's standing is checked here on its own.
+    member = await session.get(Member, advocate.member_id)
+    if member.status == MemberStatus.banned:
+        raise ProblemError(409, f"Advocate {advocate_id}'s member is banned; a banned member "
+                                "redeems nothing.", type_="member-banned")
     reward = await _redeemable_reward(session, reward_id)
     limit = reward.per_member_limit
     if limit is not None and await repository.count_held(session, advocate_id, reward_id) >= limit:
@@ -102,7 +110,7 @@ async def request_redemption(
 async def _move(
     session: AsyncSession,
     redemption_id: int,
-    allowed: set[RedemptionStatus],
+    allowed: Iterable[RedemptionStatus],
     target: RedemptionStatus,
     *,
     advocate_id: int | None = None,
@@ -159,7 +167,17 @@ async def cancel(
                                  RedemptionStatus.cancelled, advocate_id=principal.advocate_id,
                                  decided_at=utcnow())
     else:
-        redemption = await _move(session, redemption_id, _OPEN, RedemptionStatus.cancelled,
+        redemption = await _move(session, redemption_id, PENDING, RedemptionStatus.cancelled,
                                  decided_at=utcnow(), decided_by_id=principal.staff_user_id)
     await _refund(session, redemption)
     return redemption
+
+
+async def cancel_pending(session: AsyncSession, member_id: int, principal: Principal) -> int:
+    """Cancels, with refunds, every redemption of the member's advocate not yet handed over
+    (what a ban and an advocate's removal do); a fulfilled one stays as it is. Returns how many
+    were cancelled. Each goes through `cancel`, so its refund happens once whatever retries."""
+    ids = await repository.pending_ids(session, member_id)
+    for redemption_id in ids:
+        await cancel(session, redemption_id, principal)
+    return len(ids)
