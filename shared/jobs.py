@@ -18,12 +18,14 @@ IMPORT_MEMBERS = "import_members"
 PROCESS_ACTIVITIES = "process_pending_activities"
 PREVIEW_INCENTIVE = "preview_incentive"
 RESCORE_INCENTIVE = "rescore_incentive"
+BUILD_REPORT = "build_report"
 
 # The worker function that runs each kind of `Job` row; the function takes the row's id.
 FUNCTION_FOR_KIND: dict[str, str] = {
     JobKind.member_import: IMPORT_MEMBERS,
     JobKind.incentive_preview: PREVIEW_INCENTIVE,
     JobKind.incentive_rescore: RESCORE_INCENTIVE,
+    JobKind.report_build: BUILD_REPORT,
 }
 
 
