@@ -35,11 +35,24 @@ class Settings(BaseSettings):
     web_port: int = 8080
     # Staff sessions last a working day; advocates' links live longer (they are revocable).
     staff_token_ttl_hours: int = 12
+    # How long a retry with the same Idempotency-Key replays the first response; older records
+    # are purged by the worker. Clients retry within minutes, so a day is ample.
+    idempotency_retention_hours: int = Field(default=24, ge=1)
     # The schedule stores each active community's engagement and health reports this often,
     # each over the weeks since the last.
     report_every_weeks: int = Field(default=4, ge=1, le=52)
     json_logs: bool = False
     log_level: str = "INFO"
+    # Metrics (DESIGN.md section 4): the impact score's weights, the program's focus (None: the
+    # content kinds) and the influence half-life. Reports may override them per request.
+    impact_weight_conversion: float = Field(default=1.0, ge=0)
+    impact_weight_attendance: float = Field(default=1.0, ge=0)
+    impact_weight_content: float = Field(default=1.0, ge=0)
+    impact_weight_talks: float = Field(default=1.0, ge=0)
+    impact_weight_referrals: float = Field(default=1.0, ge=0)
+    focus_kinds: list[str] | None = None
+    focus_topics: list[str] = Field(default_factory=list)
+    influence_half_life_days: float = Field(default=30.0, gt=0)
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,7 +6,9 @@ finds the record and gets the first response again, byte for byte, without runni
 same key with another request is refused. Two requests racing with one key meet at the record's
 unique constraint: the second waits until the first commits, then replays its response (or, if
 the first failed and rolled back, takes the key over). Only successes are remembered: a refused
-request leaves no record, so it can be corrected and sent again with the same key.
+request leaves no record, so it can be corrected and sent again with the same key. Records are
+kept for the retention setting, then the worker's cron (`services/worker/maintenance.py`) deletes
+them; a retry after that runs as a new request.
 
 Use it in a handler as `return await idempotency.respond(lambda: service.write(...))`, declaring
 `idempotency: IdempotencyDep` after the permission dependency, so only permitted callers claim."""
@@ -37,7 +39,8 @@ KeyHeader = Annotated[str | None, Header(
     alias=HEADER, min_length=1, max_length=200,
     description="Any unique string (a UUID is a good choice). A retry with the same key returns "
                 "the first response and changes nothing; the same key with a different request "
-                "is refused (422 `idempotency-key-reused`). Keys are per caller.",
+                "is refused (422 `idempotency-key-reused`). Keys are per caller and remembered "
+                "for `HEARTH_IDEMPOTENCY_RETENTION_HOURS` (24 by default).",
 )]
 
 
