@@ -7,7 +7,7 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.metrics import queries
-from shared.metrics.queries import PROGRAM, Scope, Window
+from shared.metrics.queries import PROGRAM, Scope, Window, count_of
 from shared.metrics.schemas import EngagementReport, TopMember
 
 TOP_MEMBERS = 10
@@ -60,7 +60,6 @@ async def _reports(
     tops = await queries.member_totals(session, scope, window, limit=TOP_MEMBERS)
     reports = []
     for key in keys:
-        membership = memberships.get(key)
         activity = activities.get(key)
         event = events.get(key)
         given = feedback.get(key)
@@ -69,14 +68,14 @@ async def _reports(
             community_id=key,
             start=start,
             end=end,
-            members=membership.members if membership else 0,
-            new_members=int(membership.new_members or 0) if membership else 0,
-            active_members=activity.active_members if activity else 0,
-            active_posters=activity.active_posters if activity else 0,
-            activities=activity.activities if activity else 0,
-            events=event.events if event else 0,
-            attendance=event.attendance if event else 0,
-            feedback_count=given.feedback_count if given else 0,
+            members=count_of(memberships.get(key), "members"),
+            new_members=count_of(memberships.get(key), "new_members"),
+            active_members=count_of(activity, "active_members"),
+            active_posters=count_of(activity, "active_posters"),
+            activities=count_of(activity, "activities"),
+            events=count_of(event, "events"),
+            attendance=count_of(event, "attendance"),
+            feedback_count=count_of(given, "feedback_count"),
             mean_rating=round(float(given.mean_rating), 2)
             if given and given.mean_rating is not None else None,
             median_first_response_hours=queries.median(responses.get(key)),

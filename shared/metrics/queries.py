@@ -28,7 +28,7 @@ from shared.models import (
     Membership,
     StaffUser,
 )
-from shared.models.enums import MemberStatus
+from shared.models.enums import MembershipRole, MemberStatus
 
 # The key the whole program's rows carry; community ids start at 1, so it never collides.
 PROGRAM = 0
@@ -106,19 +106,30 @@ async def content_kinds(session: AsyncSession) -> list[str]:
     return sorted(rows.scalars().all())
 
 
+def count_of(row: sa.Row | None, field: str) -> int:
+    """A count from a keyed row; a key with no row counted nothing."""
+    return int(getattr(row, field) or 0) if row is not None else 0
+
+
 async def _keyed(session: AsyncSession, query: Select) -> dict[int, sa.Row]:
     return {row.key: row for row in (await session.exec(query)).all()}
+
+
+def _first_joined(scope: Scope, until: datetime) -> sa.Subquery:
+    """(key, member_id, joined_at) of each counted member's first membership begun before
+    `until`: within one community there is one membership a member; for the program, the
+    earliest of them all."""
+    return (scope.grouped(Membership.community_id, Membership.member_id,
+                          func.min(Membership.joined_at).label("joined_at"),
+                          group_by=[Membership.member_id])
+            .where(Membership.joined_at < until, counted(Membership.member_id))
+            .subquery())
 
 
 async def membership_totals(session: AsyncSession, scope: Scope, window: Window) -> dict:
     """key -> (members joined before the window ends, of them new in the window). For the program
     a member counts once, as new when their first membership began in the window."""
-    first_joined = (
-        scope.grouped(Membership.community_id, Membership.member_id,
-                      func.min(Membership.joined_at).label("joined_at"),
-                      group_by=[Membership.member_id])
-        .where(Membership.joined_at < window.until, counted(Membership.member_id))
-        .subquery())
+    first_joined = _first_joined(scope, window.until)
     is_new = case((first_joined.c.joined_at >= window.since, 1), else_=0)
     query = (select(first_joined.c.key, func.count().label("members"),
                     func.sum(is_new).label("new_members"))
@@ -188,6 +199,9 @@ async def first_response_hours(
     hours: dict[int, list[float]] = {}
     for key, created_at, first_response_at in (await session.exec(query)).all():
         answered = first_response_at or waiting_until
+        if waiting_until is not None:
+            # An answer that came after `waiting_until` was still awaited then.
+            answered = min(answered, waiting_until)
         hours.setdefault(key, []).append((answered - created_at).total_seconds() / 3600)
     return hours
 
@@ -270,3 +284,78 @@ async def community_ids(session: AsyncSession, wanted: Iterable[int] | None = No
     if wanted is not None:
         query = query.where(col(Community.id).in_(list(wanted)))
     return list((await session.exec(query)).scalars().all())
+
+
+async def converted_new_members(session: AsyncSession, scope: Scope, window: Window) -> dict:
+    """key -> memberships begun in the window whose member was active in that community in the
+    window: new members converted to active."""
+    active_there = (select(1).where(Activity.member_id == Membership.member_id,
+                                    Activity.community_id == Membership.community_id,
+                                    window.contains(Activity.occurred_at))
+                    .exists())
+    query = (scope.grouped(Membership.community_id, func.count().label("converted"))
+             .where(window.contains(Membership.joined_at), counted(Membership.member_id),
+                    active_there))
+    return await _keyed(session, query)
+
+
+async def organiser_counts(session: AsyncSession, scope: Scope, until: datetime) -> dict:
+    """key -> counted members holding the organiser role in memberships begun before `until`."""
+    query = (scope.grouped(Membership.community_id, func.count().label("organisers"))
+             .where(Membership.role == MembershipRole.organiser, Membership.joined_at < until,
+                    counted(Membership.member_id)))
+    return await _keyed(session, query)
+
+
+def _bucket_of(column: Any, edges: Sequence[datetime]) -> ColumnElement[int]:
+    """The index i of the bucket [edges[i], edges[i+1]) holding `column` (rows outside the
+    edges are filtered out by the caller)."""
+    return case(*[(column < edge, index) for index, edge in enumerate(edges[1:])])
+
+
+async def _per_bucket(session: AsyncSession, inner: Select) -> dict[int, sa.Row]:
+    """Aggregates `inner`'s rows per bucket. The bucket is computed in a subquery and grouped on
+    by name: grouping on the CASE itself repeats its parameters, which PostgreSQL then sees as
+    different expressions."""
+    rows = inner.subquery()
+    query = (select(rows.c.bucket, func.count().label("rows"),
+                    func.count(sa.distinct(rows.c.member_id)).label("members"))
+             .group_by(rows.c.bucket))
+    return {row.bucket: row for row in (await session.exec(query)).all()}
+
+
+async def activity_buckets(session: AsyncSession, scope: Scope,
+                           edges: Sequence[datetime]) -> dict[int, sa.Row]:
+    """bucket -> activities (`rows`) and active members (`members`)."""
+    window = Window(edges[0], edges[-1])
+    inner = (scope.select(Activity.community_id,
+                          _bucket_of(Activity.occurred_at, edges).label("bucket"),
+                          Activity.member_id.label("member_id"))
+             .where(window.contains(Activity.occurred_at), counted(Activity.member_id)))
+    return await _per_bucket(session, inner)
+
+
+async def new_member_buckets(session: AsyncSession, scope: Scope,
+                             edges: Sequence[datetime]) -> dict[int, sa.Row]:
+    """bucket -> members whose (first) membership began in it (`rows`)."""
+    first = _first_joined(scope, edges[-1])
+    inner = (select(_bucket_of(first.c.joined_at, edges).label("bucket"), first.c.member_id)
+             .where(first.c.joined_at >= edges[0]))
+    return await _per_bucket(session, inner)
+
+
+async def weighted_activity(session: AsyncSession, scope: Scope, window: Window) -> list:
+    """(key, member_id, kind, local_day, activities) in the window: what influence weighs and
+    decays, already folded to one row per member, kind and day."""
+    query = (scope.grouped(Activity.community_id, Activity.member_id, Activity.kind,
+                           Activity.local_day, func.count().label("activities"),
+                           group_by=[Activity.member_id, Activity.kind, Activity.local_day])
+             .where(window.contains(Activity.occurred_at), counted(Activity.member_id)))
+    return list((await session.exec(query)).all())
+
+
+async def names_of(session: AsyncSession, model: type[Community] | type[Member],
+                   ids: Iterable[int]) -> dict[int, str]:
+    """id -> name of the communities or members of `ids`."""
+    rows = await session.exec(select(model.id, model.name).where(col(model.id).in_(list(ids))))
+    return dict(rows.all())

@@ -77,11 +77,13 @@ class ImpactRelevanceInputs(BaseModel):
     content: int = Field(description="content_published activities.")
     talks: int = Field(description="talk_given activities.")
     referrals: int = Field(description="referral_converted activities.")
+    size: int = Field(description="members, or active_members when more: the per-member "
+                                  "rates' denominator.")
     conversion_rate: float = Field(description="new_members_active / new_members.")
     attendance_per_event: float
-    content_per_member: float = Field(description="content / active_members.")
-    talks_per_member: float = Field(description="talks / active_members.")
-    referrals_per_member: float = Field(description="referrals / active_members.")
+    content_per_member: float = Field(description="content / size.")
+    talks_per_member: float = Field(description="talks / size.")
+    referrals_per_member: float = Field(description="referrals / size.")
 
 
 class ImpactRelevanceItem(BaseModel):
