@@ -20,6 +20,7 @@ from shared.metrics.schemas import (
     Quadrant,
 )
 from shared.models import Community
+from shared.settings import Settings
 
 # Which activity kinds are the per-member outputs of impact.
 OUTPUT_KINDS = {"content": ["content_published"], "talks": ["talk_given"],
@@ -44,6 +45,14 @@ EXPLANATION = (
     "the strongest community on each input, so a score compares communities in this report. "
     "Quadrants split both axes at 50. Banned, test and staff accounts are left out."
 )
+
+
+def program_weights(settings: Settings, **overrides: float | None) -> ImpactRelevanceWeights:
+    """The weights from settings (`HEARTH_IMPACT_WEIGHT_*`), each replaced by an override that
+    is not None. Raises pydantic's ValidationError for negative or all-zero weights."""
+    weights = {name: getattr(settings, f"impact_weight_{name}") for name in WEIGHTED_RATES}
+    weights.update({name: value for name, value in overrides.items() if value is not None})
+    return ImpactRelevanceWeights(**weights)
 
 
 async def impact_relevance(

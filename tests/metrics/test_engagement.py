@@ -13,61 +13,7 @@ OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
 
 @pytest.fixture
 async def october() -> dict:
-    """Community A and B in October 2026. Hand counts for A: members ada, bob, cy (dee joins
-    after the end); new bob, cy; active ada (3), bob (2, one sent at +09:00 on Nov 1 = Oct 31 UTC),
-    dee (1); posters ada, dee; events 2 (one cancelled, one on Nov 1 left out), attendance 3;
-    feedback 3, ratings 4 and 5, responses after 2 h and 10 h. Eve (banned), Tom (test) and Sam
-    (staff) act everywhere and count nowhere."""
-    a = await world.community("A")
-    b = await world.community("B")
-    ada = await world.member("Ada")
-    bob = await world.member("Bob")
-    cy = await world.member("Cy")
-    dee = await world.member("Dee")
-    eve = await world.member("Eve", status="banned")
-    tom = await world.member("Tom", is_test=True)
-    sam = await world.member("Sam", email="Sam@Example.org")
-    await world.staff_user("sam@example.org")
-
-    await world.join(ada, a, "2026-09-01T10:00:00")
-    await world.join(ada, b, "2026-10-03T10:00:00")
-    await world.join(bob, a, "2026-10-15T10:00:00")
-    await world.join(cy, a, "2026-10-31T23:59:59")
-    await world.join(dee, a, "2026-11-01T00:00:00")
-    for excluded in (eve, tom, sam):
-        await world.join(excluded, a, "2026-10-02T10:00:00")
-        await world.activity(excluded, a, "post_created", "2026-10-05T10:00:00")
-        await world.feedback(excluded, a, "2026-10-14T10:00:00", rating=1,
-                             event_id=await world.event(a, "2026-09-01T18:00:00"),
-                             response_after_hours=100)
-
-    await world.activities(ada, a, "post_created", "2026-10-05T12:00:00", 2)
-    ada_talk = await world.activity(ada, a, "talk_given", "2026-10-31T23:59:59")
-    await world.activity(ada, b, "post_created", "2026-10-07T12:00:00")
-    bob_attended = await world.activity(bob, a, "event_attended", "2026-10-20T19:00:00")
-    await world.activity(bob, a, "mentoring_session", "2026-11-01T08:30:00+09:00")
-    await world.activity(cy, a, "post_created", "2026-11-01T00:00:00")
-    await world.activity(cy, a, "post_created", "2026-10-01T08:00:00+09:00")
-    await world.activity(dee, a, "post_created", "2026-10-10T12:00:00")
-
-    meetup = await world.event(a, "2026-10-10T18:00:00", attendees=[ada, bob, eve])
-    await world.event(a, "2026-10-12T18:00:00", attendees=[ada], cancelled=True)
-    await world.event(a, "2026-11-01T00:00:00", attendees=[ada])
-    await world.event(a, "2026-10-31T23:00:00", attendees=[cy])
-
-    await world.feedback(ada, a, "2026-10-11T09:00:00", rating=4, event_id=meetup,
-                         response_after_hours=2)
-    await world.feedback(bob, a, "2026-10-12T09:00:00", rating=5, event_id=meetup,
-                         response_after_hours=10)
-    await world.feedback(cy, a, "2026-10-13T09:00:00")
-    await world.feedback(ada, a, "2026-11-01T09:00:00", response_after_hours=1)
-
-    await world.points(ada, 100, "2026-10-10T12:00:00", activity_id=ada_talk)
-    await world.points(bob, 30, "2026-10-21T12:00:00", activity_id=bob_attended)
-    await world.points(ada, 50, "2026-11-02T12:00:00", activity_id=ada_talk)
-    await world.points(dee, 40, "2026-10-15T12:00:00")
-    await world.points(eve, 500, "2026-10-15T12:00:00")
-    return {"a": a, "b": b, "ada": ada, "bob": bob, "cy": cy, "dee": dee}
+    return await world.october()
 
 
 def _tops(members) -> list[tuple[str, int, int]]:

@@ -4,6 +4,8 @@ that write them have tests of their own), so each test states exactly what it co
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from shared import ledger
 from shared.db import session_scope
 from shared.ledger import EntryKind, Posting
@@ -108,8 +110,6 @@ async def points(member_id: int, amount: int, created_at: str, *,
     """Awards `amount` points to the member (enrolled as an advocate on first use), dated
     `created_at`, for `activity_id` if given."""
     async with session_scope() as session:
-        from sqlmodel import select
-
         advocate = (await session.exec(select(Advocate).where(Advocate.member_id == member_id))
                     ).first()
         if advocate is None:
@@ -122,3 +122,61 @@ async def points(member_id: int, amount: int, created_at: str, *,
         row = await session.get(LedgerEntry, entry.id)
         row.created_at = at(created_at)
         session.add(row)
+
+
+async def october() -> dict:
+    """Community A and B in October 2026. Hand counts for A: members ada, bob, cy (dee joins
+    after the end); new bob, cy; active ada (3), bob (2, one sent at +09:00 on Nov 1 = Oct 31 UTC),
+    dee (1); posters ada, dee; events 2 (one cancelled, one on Nov 1 left out), attendance 3;
+    feedback 3, ratings 4 and 5, responses after 2 h and 10 h. Eve (banned), Tom (test) and Sam
+    (staff) act everywhere and count nowhere."""
+    a = await community("A")
+    b = await community("B")
+    ada = await member("Ada")
+    bob = await member("Bob")
+    cy = await member("Cy")
+    dee = await member("Dee")
+    eve = await member("Eve", status="banned")
+    tom = await member("Tom", is_test=True)
+    sam = await member("Sam", email="Sam@Example.org")
+    await staff_user("sam@example.org")
+
+    await join(ada, a, "2026-09-01T10:00:00")
+    await join(ada, b, "2026-10-03T10:00:00")
+    await join(bob, a, "2026-10-15T10:00:00")
+    await join(cy, a, "2026-10-31T23:59:59")
+    await join(dee, a, "2026-11-01T00:00:00")
+    for excluded in (eve, tom, sam):
+        await join(excluded, a, "2026-10-02T10:00:00")
+        await activity(excluded, a, "post_created", "2026-10-05T10:00:00")
+        await feedback(excluded, a, "2026-10-14T10:00:00", rating=1,
+                             event_id=await event(a, "2026-09-01T18:00:00"),
+                             response_after_hours=100)
+
+    await activities(ada, a, "post_created", "2026-10-05T12:00:00", 2)
+    ada_talk = await activity(ada, a, "talk_given", "2026-10-31T23:59:59")
+    await activity(ada, b, "post_created", "2026-10-07T12:00:00")
+    bob_attended = await activity(bob, a, "event_attended", "2026-10-20T19:00:00")
+    await activity(bob, a, "mentoring_session", "2026-11-01T08:30:00+09:00")
+    await activity(cy, a, "post_created", "2026-11-01T00:00:00")
+    await activity(cy, a, "post_created", "2026-10-01T08:00:00+09:00")
+    await activity(dee, a, "post_created", "2026-10-10T12:00:00")
+
+    meetup = await event(a, "2026-10-10T18:00:00", attendees=[ada, bob, eve])
+    await event(a, "2026-10-12T18:00:00", attendees=[ada], cancelled=True)
+    await event(a, "2026-11-01T00:00:00", attendees=[ada])
+    await event(a, "2026-10-31T23:00:00", attendees=[cy])
+
+    await feedback(ada, a, "2026-10-11T09:00:00", rating=4, event_id=meetup,
+                         response_after_hours=2)
+    await feedback(bob, a, "2026-10-12T09:00:00", rating=5, event_id=meetup,
+                         response_after_hours=10)
+    await feedback(cy, a, "2026-10-13T09:00:00")
+    await feedback(ada, a, "2026-11-01T09:00:00", response_after_hours=1)
+
+    await points(ada, 100, "2026-10-10T12:00:00", activity_id=ada_talk)
+    await points(bob, 30, "2026-10-21T12:00:00", activity_id=bob_attended)
+    await points(ada, 50, "2026-11-02T12:00:00", activity_id=ada_talk)
+    await points(dee, 40, "2026-10-15T12:00:00")
+    await points(eve, 500, "2026-10-15T12:00:00")
+    return {"a": a, "b": b, "ada": ada, "bob": bob, "cy": cy, "dee": dee}
