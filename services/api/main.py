@@ -26,6 +26,7 @@ from services.api.observability import install_observability
 from services.api.openapi import document_permissions
 from services.api.redemptions.router import router as redemptions_router
 from services.api.report_runs.router import router as report_runs_router
+from services.api.reports.router import router as reports_router
 from services.api.rewards.router import router as rewards_router
 from services.api.staff.router import router as staff_router
 from services.api.staff.service import ensure_initial_admin
@@ -58,6 +59,7 @@ ROUTERS = [
     # Before any other /v1/reports router: /v1/reports/runs must not match a report's path.
     report_runs_router,
     exports_router,
+    reports_router,
 ]
 
 DESCRIPTION = """
