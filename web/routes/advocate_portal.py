@@ -1,5 +1,6 @@
 """The advocate's own page, opened by the personal access link (/a/<token>): balance, tier
-progress, the explained ledger, rewards to redeem and their redemptions.
+progress, the explained ledger, rewards to redeem, their redemptions and the feedback they gave
+with what became of it.
 
 The link's token lives in the session under its own key, apart from a staff sign-in: staff pages
 never see it (they need the staff token) and these pages never use the staff token."""
@@ -66,12 +67,13 @@ router = APIRouter(prefix="/a", route_class=PortalRoute)
 async def _account_page(request: Request, api: ApiClient, *, refusal: dict[str, Any] | None = None,
                         status_code: int = 200) -> Response:
     """The whole page, or for htmx its `account` block (after a redeem or a cancel)."""
-    me, ledger, rewards, redemptions = await asyncio.gather(
+    me, ledger, rewards, redemptions, feedback = await asyncio.gather(
         api.me(), api.my_ledger(limit=PAGE_SIZE), api.my_rewards(limit=100),
-        api.my_redemptions(limit=PAGE_SIZE))
+        api.my_redemptions(limit=PAGE_SIZE), api.my_feedback(limit=PAGE_SIZE))
     return render(request, "portal/account.html",
                   {**NOT_STAFF, "me": me, "ledger": ledger, "rewards": rewards.items,
-                   "redemptions": redemptions.items, "refusal": refusal or {}},
+                   "redemptions": redemptions.items, "feedback": feedback,
+                   "refusal": refusal or {}},
                   fragment="account", status_code=status_code)
 
 
@@ -87,6 +89,14 @@ async def more_ledger(request: Request, api: AdvocateApiDep, cursor: str):
     return render(request, "advocates/ledger.html",
                   {**NOT_STAFF, "ledger": ledger, "more_url": "/a/ledger", "back_url": "/a/",
                    "back": "My points"},
+                  fragment="entries")
+
+
+@router.get("/feedback")
+async def more_feedback(request: Request, api: AdvocateApiDep, cursor: str):
+    """The next feedback given: appended in place by htmx, a page of its own without."""
+    feedback = await api.my_feedback(cursor=cursor, limit=PAGE_SIZE)
+    return render(request, "portal/feedback.html", {**NOT_STAFF, "feedback": feedback},
                   fragment="entries")
 
 
