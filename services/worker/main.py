@@ -9,10 +9,12 @@ from arq import cron, func
 from services.worker.imports import import_members
 from services.worker.incentive_preview import preview_incentive, rescore_incentive
 from services.worker.moderation import end_suspensions
+from services.worker.reports import build_report, schedule_reports
 from services.worker.rewards import process_pending_activities
 from services.worker.sweep import JOB_TIMEOUT, sweep_jobs
 from shared.db import get_engine
 from shared.jobs import (
+    BUILD_REPORT,
     IMPORT_MEMBERS,
     PREVIEW_INCENTIVE,
     PROCESS_ACTIVITIES,
@@ -45,6 +47,7 @@ class WorkerSettings:
         func(process_pending_activities, name=PROCESS_ACTIVITIES, timeout=LONG_JOB_TIMEOUT),
         func(preview_incentive, name=PREVIEW_INCENTIVE),
         func(rescore_incentive, name=RESCORE_INCENTIVE, timeout=LONG_JOB_TIMEOUT),
+        func(build_report, name=BUILD_REPORT),
     ]
     # Every minute, and at start so a restarted worker picks up pending work at once.
     cron_jobs = [
@@ -54,6 +57,10 @@ class WorkerSettings:
              timeout=LONG_JOB_TIMEOUT),
         # Suspensions that have run out end within five minutes.
         cron(end_suspensions, minute=set(range(0, 60, 5)), second=15, run_at_startup=True),
+        # Scheduled reports that are due are stored once a day, and at start so a worker that
+        # was down at that hour catches up; a second run stores nothing twice.
+        cron(schedule_reports, hour=2, minute=20, second=0, run_at_startup=True,
+             timeout=LONG_JOB_TIMEOUT),
     ]
     on_startup = startup
     on_shutdown = shutdown
