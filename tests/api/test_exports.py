@@ -232,3 +232,117 @@ async def test_who_may_export(client, admin, make_staff, make_api_key, path, sco
     advocate = await make_advocate()
     advocate_headers = await access_headers(client, admin["headers"], advocate["id"])
     assert_problem(await client.get(path, headers=advocate_headers), 403)
+
+
+# Reports -------------------------------------------------------------------------------------
+
+# The lists of records in each report: one CSV row per record, its fields under the list's name.
+ITEM_LISTS = {"engagement": ["top_members", "top_members_by_activity"],
+              "impact-relevance": ["items"], "health": [], "growth": ["buckets"],
+              "influence": ["members"]}
+REPORT_PARAMS = {"start": "2026-11-01", "end": "2026-11-30"}
+
+
+def nest(flat: dict[str, str]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, text in flat.items():
+        *parents, leaf = key.split(".")
+        node = nested
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = text
+    return nested
+
+
+def typed(value: Any, like: Any) -> Any:
+    """CSV text (nested by `nest`) read back with the types of the JSON value `like`."""
+    if isinstance(like, dict) and isinstance(value, dict):
+        assert set(value) == set(like), set(value) ^ set(like)
+        return {name: typed(value[name], like[name]) for name in like}
+    if isinstance(like, float):
+        return float(value)
+    return decode(value, like)
+
+
+def assert_report_round_trips(rows: list[dict[str, str]], report: dict, lists: list[str]):
+    head = {name: value for name, value in report.items() if name not in lists}
+    prefixes = tuple(f"{name}." for name in lists)
+    for row in rows:
+        own = nest({key: text for key, text in row.items() if not key.startswith(prefixes)})
+        assert typed(own, head) == head
+    for name in lists:
+        records = [nest({key.removeprefix(f"{name}."): text for key, text in row.items()
+                         if key.startswith(f"{name}.")}) for row in rows]
+        records = [record for record in records if any(record.values())]
+        assert len(records) == len(report[name]), name
+        for record, item in zip(records, report[name], strict=True):
+            assert typed(record, item) == item
+    expected_rows = sum(len(report[name]) for name in lists) or 1
+    assert len(rows) == expected_rows
+
+
+@pytest.fixture
+async def community_with_activity(client, admin) -> int:
+    headers = admin["headers"]
+    community = await make_community()
+    for n, kinds in enumerate((["talk_given", "content_published"], ["post_created"],
+                               ["question_answered", "post_created", "event_attended"])):
+        member = await create(client, headers, name=f"Member {n}", email=f"m{n}@example.org")
+        await join(client, headers, member["id"], community,
+                   joined_at="2026-11-02T10:00:00+00:00",
+                   role="organiser" if n < 2 else "member")
+        await post_activities(client, headers, *[
+            activity(member["id"], community_id=community, kind=kind,
+                     at=datetime(2026, 11, 3 + day, 12, tzinfo=UTC))
+            for day, kind in enumerate(kinds)])
+    return community
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("engagement", {"with_community": True}),
+    ("engagement", {}),
+    ("impact-relevance", {"weight_talks": 3, "focus_kinds": ["talk_given"]}),
+    ("health", {"with_community": True, "as_of": "2026-11-30"}),
+    ("growth", {"with_community": True, "interval": "week"}),
+    ("influence", {"with_community": True, "half_life_days": 7}),
+])
+async def test_each_report_exports_as_the_api_returns_it(client, admin, community_with_activity,
+                                                        name, params):
+    params = dict(params)
+    if params.pop("with_community", False):
+        params["community_id"] = community_with_activity
+    if name != "health":
+        params |= REPORT_PARAMS
+    report = await client.get(f"/v1/reports/{name}", params=params, headers=admin["headers"])
+    assert report.status_code == 200, report.text
+    rows = parse(await client.get(f"/v1/exports/reports/{name}.csv", params=params,
+                                  headers=admin["headers"]))
+    assert_report_round_trips(rows, report.json(), ITEM_LISTS[name])
+
+
+async def test_report_exports_refuse_what_the_report_refuses(client, admin):
+    headers = admin["headers"]
+    missing_end = await client.get("/v1/exports/reports/engagement.csv",
+                                   params={"start": "2026-11-01"}, headers=headers)
+    assert_problem(missing_end, 422)
+    reversed_period = await client.get("/v1/exports/reports/growth.csv",
+                                       params={"start": "2026-11-02", "end": "2026-11-01"},
+                                       headers=headers)
+    assert_problem(reversed_period, 422)
+    assert_problem(await client.get("/v1/exports/reports/health.csv",
+                                    params={"community_id": 999}, headers=headers), 404)
+    assert_problem(await client.get("/v1/exports/reports/popularity.csv", headers=headers), 404)
+
+
+async def test_who_may_export_reports(client, admin, make_staff, make_api_key):
+    path, params = "/v1/exports/reports/engagement.csv", REPORT_PARAMS
+    assert_problem(await client.get(path, params=params), 401)
+    viewer = await make_staff("viewer")
+    assert len(parse(await client.get(path, params=params, headers=viewer["headers"]))) == 1
+    assert_problem(await client.get(path, params=params,
+                                    headers=await make_api_key("members:read")), 403)
+    assert parse(await client.get(path, params=params,
+                                  headers=await make_api_key("reports:read")))
+    advocate = await make_advocate()
+    advocate_headers = await access_headers(client, admin["headers"], advocate["id"])
+    assert_problem(await client.get(path, params=params, headers=advocate_headers), 403)

@@ -112,6 +112,7 @@ async def test_defaults_are_recorded_with_the_run(client, admin):
                                              "talks": 0, "referrals": 0}},
     {"kind": "impact_relevance", "weights": {"conversion": 1}},
     {"kind": "impact_relevance", "focus_kinds": ["Not A Kind"]},
+    {"kind": "impact_relevance", "focus_kinds": ["talk_given", "juggling"]},
     {"kind": "influence", "half_life_days": 0},
     {"kind": "growth", "interval": "fortnight"},
 ])

@@ -13,9 +13,10 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -92,6 +93,37 @@ def csv_response(stem: str, chunks: AsyncIterator[str]) -> StreamingResponse:
     filename = f"{stem}-{utcnow():%Y%m%d-%H%M%S}.csv"
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _item_lists(model: type[BaseModel]) -> list[str]:
+    """The fields of a report that hold a list of records (top members, buckets, items), in
+    the report's order."""
+    return [name for name, field in model.model_fields.items()
+            if get_origin(field.annotation) is list
+            and any(isinstance(arg, type) and issubclass(arg, BaseModel)
+                    for arg in get_args(field.annotation))]
+
+
+def report_rows(report: BaseModel) -> tuple[list[str], list[Row]]:
+    """A report as rows: one per record of its lists, each record's fields under the list's
+    name (`buckets.start`), with the report's own fields (flattened) repeated on every row; a
+    report whose lists are empty is one row."""
+    data = report.model_dump(mode="json")
+    lists = _item_lists(type(report))
+    head = flatten({name: value for name, value in data.items() if name not in lists})
+    rows = [{**head, **flatten(record, f"{name}.")}
+            for name in lists for record in data[name]] or [head]
+    return list(dict.fromkeys(column for row in rows for column in row)), rows
+
+
+async def _single_chunk(text: str) -> AsyncIterator[str]:
+    yield text
+
+
+def export_report(name: str, report: BaseModel) -> StreamingResponse:
+    """A report is computed whole by the request (it is small: lists are capped), then sent."""
+    columns, rows = report_rows(report)
+    return csv_response(f"{name}-report", _single_chunk(csv_text(columns, rows, header=True)))
 
 
 async def _stream(

@@ -7,12 +7,14 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.activities.service import invalid_body
+from services.api.activity_kinds.repository import known_keys
 from services.api.auth.principal import Principal
 from services.api.errors import NotFoundError
 from services.api.pagination import PageParams, make_page
 from services.api.report_runs import repository
 from services.api.report_runs.schemas import ReportRunCreate, ReportRunPage, ReportRunRead
-from shared.metrics.schemas import GrowthInterval, ImpactRelevanceWeights
+from shared.metrics.impact_relevance import program_weights
+from shared.metrics.schemas import GrowthInterval
 from shared.models import Community, Job, ReportRun
 from shared.models.base import utcnow
 from shared.models.enums import JobKind
@@ -44,11 +46,7 @@ def _parameters(body: ReportRunCreate, start: date, end: date) -> dict[str, Any]
         case ReportKind.influence:
             return {"half_life_days": body.half_life_days or settings.influence_half_life_days}
         case ReportKind.impact_relevance:
-            weights = body.weights or ImpactRelevanceWeights(
-                conversion=settings.impact_weight_conversion,
-                attendance=settings.impact_weight_attendance,
-                content=settings.impact_weight_content, talks=settings.impact_weight_talks,
-                referrals=settings.impact_weight_referrals)
+            weights = body.weights or program_weights(settings)
             focus_kinds = body.focus_kinds if body.focus_kinds is not None else settings.focus_kinds
             focus_topics = (body.focus_topics if body.focus_topics is not None
                             else settings.focus_topics)
@@ -57,13 +55,23 @@ def _parameters(body: ReportRunCreate, start: date, end: date) -> dict[str, Any]
     return {}
 
 
+async def _refuse_unknown_references(session: AsyncSession, body: ReportRunCreate) -> None:
+    if body.community_id is not None and await session.get(Community, body.community_id) is None:
+        raise invalid_body([{"loc": ["community_id"], "type": "not_found",
+                             "msg": f"no community has the id {body.community_id}"}])
+    focus_kinds = set(body.focus_kinds or ())
+    unknown = sorted(focus_kinds - await known_keys(session, focus_kinds))
+    if unknown:
+        raise invalid_body([{"loc": ["focus_kinds"], "type": "unknown_kind",
+                             "msg": f"{unknown[0]!r} is not an activity kind "
+                                    "(see GET /v1/activity-kinds)"}])
+
+
 async def start_run(
     session: AsyncSession, body: ReportRunCreate, principal: Principal
 ) -> ReportRunRead:
     start, end = _period(body)
-    if body.community_id is not None and await session.get(Community, body.community_id) is None:
-        raise invalid_body([{"loc": ["community_id"], "type": "not_found",
-                             "msg": f"no community has the id {body.community_id}"}])
+    await _refuse_unknown_references(session, body)
     job = Job(kind=JobKind.report_build, created_by_id=principal.staff_user_id)
     session.add(job)
     await session.flush()
