@@ -11,7 +11,9 @@ from pydantic import BaseModel
 from services.api.activities.schemas import ActivityPage
 from services.api.activity_kinds.schemas import ActivityKindPage
 from services.api.advocates.schemas import (
+    AccessLinkPage,
     AccessLinkRead,
+    AccessLinksRevoked,
     AdvocatePage,
     AdvocateRead,
     LedgerEntryRead,
@@ -19,6 +21,13 @@ from services.api.advocates.schemas import (
 )
 from services.api.auth.schemas import TokenRead, WhoAmI
 from services.api.communities.schemas import CommunityPage, CommunityRead
+from services.api.events.schemas import (
+    CheckInResult,
+    CsvCheckInResult,
+    EventPage,
+    EventRead,
+)
+from services.api.feedback.schemas import FeedbackPage, FeedbackRead
 from services.api.incentives.schemas import IncentiveDetail, IncentivePage
 from services.api.jobs.schemas import JobRead
 from services.api.me.schemas import MyRewardPage
@@ -29,9 +38,18 @@ from services.api.members.schemas import (
     MembershipPage,
     MembershipRead,
 )
+from services.api.moderation.schemas import MemberHistory, ReportPage, ReportRead, SubjectPage
 from services.api.redemptions.schemas import RedemptionPage, RedemptionRead
+from services.api.report_runs.schemas import ReportRunPage, ReportRunRead
 from services.api.rewards.schemas import RewardPage, RewardRead
 from services.api.tiers.schemas import TierPage, TierRead
+from shared.metrics.schemas import (
+    EngagementReport,
+    GrowthReport,
+    HealthReport,
+    ImpactRelevanceReport,
+    InfluenceReport,
+)
 from shared.rules.terms import IncentiveKind
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -40,12 +58,16 @@ Model = TypeVar("Model", bound=BaseModel)
 class ApiError(Exception):
     """The API refused a request (4xx): its problem details, with validation errors by field."""
 
-    def __init__(self, status: int, detail: str, field_errors: Mapping[str, str] | None = None):
+    def __init__(self, status: int, detail: str, field_errors: Mapping[str, str] | None = None,
+                 errors: list[Mapping[str, Any]] | None = None):
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
         # Field name -> message; "" holds errors that name no field (e.g. the body as a whole).
         self.field_errors = dict(field_errors or {})
+        # The problem's validation errors as sent ({loc, msg, type}), for a form whose fields
+        # stand for parts of a nested object (an incentive's cap).
+        self.errors = list(errors or [])
 
     @property
     def is_about_input(self) -> bool:
@@ -88,7 +110,18 @@ def _api_error(response: httpx.Response) -> ApiError:
     if not isinstance(problem, dict):
         problem = {}
     detail = str(problem.get("detail") or response.reason_phrase)
-    return ApiError(response.status_code, detail, _field_errors(problem))
+    errors = problem.get("errors")
+    return ApiError(response.status_code, detail, _field_errors(problem),
+                    errors if isinstance(errors, list) else None)
+
+
+def _checked(method: str, path: str, response: httpx.Response) -> httpx.Response:
+    """The response if the API accepted the request; its refusal or failure as an exception."""
+    if response.status_code >= 500:
+        raise ApiUnavailable(f"{method} {path}: {response.status_code}")
+    if response.status_code >= 400:
+        raise _api_error(response)
+    return response
 
 
 def _query(params: Mapping[str, str | int | None]) -> dict[str, str | int]:
@@ -107,17 +140,15 @@ class ApiClient:
     def as_user(self, token: str) -> "ApiClient":
         return ApiClient(self._http, token)
 
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         try:
-            response = await self._http.request(method, path, headers=headers, **kwargs)
+            response = await self._http.request(method, path, headers=self._headers(), **kwargs)
         except httpx.TransportError as exc:
             raise ApiUnavailable(f"{method} {path}: {exc!r}") from exc
-        if response.status_code >= 500:
-            raise ApiUnavailable(f"{method} {path}: {response.status_code}")
-        if response.status_code >= 400:
-            raise _api_error(response)
-        return response
+        return _checked(method, path, response)
 
     async def _get(self, path: str, model: type[Model], **params: str | int | None) -> Model:
         response = await self._send("GET", path, params=_query(params))
@@ -198,6 +229,21 @@ class ApiClient:
         return await self._write("POST", f"/v1/advocates/{advocate_id}/access-link",
                                  AccessLinkRead, None)
 
+    async def list_access_links(self, advocate_id: int,
+                                **params: str | int | None) -> AccessLinkPage:
+        return await self._get(f"/v1/advocates/{advocate_id}/access-links", AccessLinkPage,
+                               **params)
+
+    async def revoke_access_link(self, advocate_id: int, link_id: int) -> AccessLinksRevoked:
+        return await self._write("POST",
+                                 f"/v1/advocates/{advocate_id}/access-links/{link_id}/revoke",
+                                 AccessLinksRevoked, None)
+
+    async def change_advocate_status(self, advocate_id: int, action: str) -> AdvocateRead:
+        """`action`: pause, resume or remove."""
+        return await self._write("POST", f"/v1/advocates/{advocate_id}/{action}", AdvocateRead,
+                                 None)
+
     # The advocate's own view, with the token of their access link
     async def me(self) -> AdvocateRead:
         return await self._get("/v1/me", AdvocateRead)
@@ -277,6 +323,9 @@ class ApiClient:
     async def deactivate_reward(self, reward_id: int) -> RewardRead:
         return await self._write("POST", f"/v1/rewards/{reward_id}/deactivate", RewardRead, None)
 
+    async def reactivate_reward(self, reward_id: int) -> RewardRead:
+        return await self.update_reward(reward_id, {"active": True})
+
     # Activities
     async def list_activities(self, **filters: str | int | None) -> ActivityPage:
         return await self._get("/v1/activities", ActivityPage, **filters)
@@ -284,3 +333,109 @@ class ApiClient:
     async def list_activity_kinds(self) -> ActivityKindPage:
         # A few dozen kinds at most: one page of the maximum holds them all.
         return await self._get("/v1/activity-kinds", ActivityKindPage, limit=500)
+
+    # Feedback
+    async def list_feedback(self, **filters: str | int | None) -> FeedbackPage:
+        return await self._get("/v1/feedback", FeedbackPage, **filters)
+
+    async def get_feedback(self, feedback_id: int) -> FeedbackRead:
+        return await self._get(f"/v1/feedback/{feedback_id}", FeedbackRead)
+
+    async def update_feedback(self, feedback_id: int, body: dict[str, Any]) -> FeedbackRead:
+        """A status change, a staff answer or both."""
+        return await self._write("PATCH", f"/v1/feedback/{feedback_id}", FeedbackRead, body)
+
+    async def my_feedback(self, **params: str | int | None) -> FeedbackPage:
+        """With an advocate's link: the feedback they gave."""
+        return await self._get("/v1/me/feedback", FeedbackPage, **params)
+
+    # Moderation
+    async def list_reports(self, **filters: str | int | None) -> ReportPage:
+        return await self._get("/v1/moderation/reports", ReportPage, **filters)
+
+    async def get_report(self, report_id: int) -> ReportRead:
+        return await self._get(f"/v1/moderation/reports/{report_id}", ReportRead)
+
+    async def resolve_report(self, report_id: int, body: dict[str, Any]) -> ReportRead:
+        return await self._write("POST", f"/v1/moderation/reports/{report_id}/resolve",
+                                 ReportRead, body)
+
+    async def list_reported_members(self, **filters: str | int | None) -> SubjectPage:
+        """Members with open reports, the most reported first."""
+        return await self._get("/v1/moderation/subjects", SubjectPage, **filters)
+
+    async def moderation_history(self, member_id: int,
+                                 **params: str | int | None) -> MemberHistory:
+        return await self._get(f"/v1/moderation/members/{member_id}/history", MemberHistory,
+                               **params)
+
+    async def reinstate_member(self, member_id: int, body: dict[str, Any]) -> MemberHistory:
+        return await self._write("POST", f"/v1/moderation/members/{member_id}/reinstate",
+                                 MemberHistory, body)
+
+    # Reports
+    async def engagement_report(self, **params: str | int | None) -> EngagementReport:
+        return await self._get("/v1/reports/engagement", EngagementReport, **params)
+
+    async def impact_relevance_report(self, **params: str | int | None) -> ImpactRelevanceReport:
+        return await self._get("/v1/reports/impact-relevance", ImpactRelevanceReport, **params)
+
+    async def health_report(self, **params: str | int | None) -> HealthReport:
+        return await self._get("/v1/reports/health", HealthReport, **params)
+
+    async def growth_report(self, **params: str | int | None) -> GrowthReport:
+        return await self._get("/v1/reports/growth", GrowthReport, **params)
+
+    async def influence_report(self, **params: str | int | None) -> InfluenceReport:
+        return await self._get("/v1/reports/influence", InfluenceReport, **params)
+
+    async def list_report_runs(self, **filters: str | int | None) -> ReportRunPage:
+        return await self._get("/v1/reports/runs", ReportRunPage, **filters)
+
+    async def get_report_run(self, run_id: int) -> ReportRunRead:
+        return await self._get(f"/v1/reports/runs/{run_id}", ReportRunRead)
+
+    async def start_report_run(self, body: dict[str, Any]) -> ReportRunRead:
+        return await self._write("POST", "/v1/reports/runs", ReportRunRead, body)
+
+    async def open_download(self, path: str,
+                            params: list[tuple[str, str]]) -> httpx.Response:
+        """A file (a CSV export) as an open stream, for the web to pass on without holding it
+        whole; the caller closes it. A refusal is read and raised like any other."""
+        request = self._http.build_request("GET", path, params=params, headers=self._headers())
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise ApiUnavailable(f"GET {path}: {exc!r}") from exc
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+        return _checked("GET", path, response)
+
+    # Events
+    async def list_events(self, **filters: str | int | None) -> EventPage:
+        return await self._get("/v1/events", EventPage, **filters)
+
+    async def get_event(self, event_id: int) -> EventRead:
+        return await self._get(f"/v1/events/{event_id}", EventRead)
+
+    async def create_event(self, body: dict[str, Any]) -> EventRead:
+        return await self._write("POST", "/v1/events", EventRead, body)
+
+    async def update_event(self, event_id: int, body: dict[str, Any]) -> EventRead:
+        return await self._write("PATCH", f"/v1/events/{event_id}", EventRead, body)
+
+    async def cancel_event(self, event_id: int, body: dict[str, Any]) -> EventRead:
+        return await self._write("POST", f"/v1/events/{event_id}/cancel", EventRead, body)
+
+    async def check_in(self, event_id: int, member_id: int) -> CheckInResult:
+        """Checked in now, or before (then nothing changes): the result's status says which."""
+        return await self._write("POST", f"/v1/events/{event_id}/attendance", CheckInResult,
+                                 {"member_id": member_id})
+
+    async def check_in_csv(self, event_id: int, filename: str,
+                           content: bytes) -> CsvCheckInResult:
+        files = {"file": (filename or "attendees.csv", content, "text/csv")}
+        response = await self._send("POST", f"/v1/events/{event_id}/attendance/csv",
+                                    files=files)
+        return CsvCheckInResult.model_validate(response.json())
