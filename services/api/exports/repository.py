@@ -2,6 +2,7 @@
 through a server-side cursor, chunk by chunk, and never holds the whole result."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, exists
 from sqlmodel import col, select
@@ -26,19 +27,20 @@ def activities(
     query = select(Activity)
     if community_id is not None:
         query = query.where(Activity.community_id == community_id)
-    if start is not None:
-        query = query.where(Activity.occurred_at >= start)
-    if end is not None:
-        query = query.where(Activity.occurred_at < end)
-    return query.order_by(col(Activity.id))
+    return _within(query, Activity.occurred_at, start, end).order_by(col(Activity.id))
 
 
 def ledger(*, advocate_id: int | None, start: datetime | None, end: datetime | None) -> Select:
     query = ledger_view()
     if advocate_id is not None:
         query = query.where(LedgerEntry.advocate_id == advocate_id)
+    return _within(query, LedgerEntry.created_at, start, end).order_by(col(LedgerEntry.id))
+
+
+def _within(query: Select, column: Any, start: datetime | None, end: datetime | None) -> Select:
+    """Rows whose `column` is in [start, end), either bound optional."""
     if start is not None:
-        query = query.where(LedgerEntry.created_at >= start)
+        query = query.where(column >= start)
     if end is not None:
-        query = query.where(LedgerEntry.created_at < end)
-    return query.order_by(col(LedgerEntry.id))
+        query = query.where(column < end)
+    return query

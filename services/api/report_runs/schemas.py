@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from services.api.pagination import Page
+from services.api.reports.schemas import MAX_PERIOD_DAYS
 from shared.metrics.schemas import GrowthInterval, ImpactRelevanceWeights
 from shared.models.reports import ReportKind, ReportRunStatus, ReportTrigger
 from shared.rules.terms import ActivityKindKey
@@ -21,8 +22,6 @@ KIND_FIELDS: dict[str, ReportKind] = {
 PROGRAM_ONLY = {ReportKind.impact_relevance}
 # Reports of one community: they need one.
 COMMUNITY_ONLY = {ReportKind.health}
-# A report over years of activity is a different product (an export); this keeps a run bounded.
-MAX_PERIOD_DAYS = 3 * 366
 
 EXAMPLES = {
     "engagement": {"kind": "engagement", "community_id": 2, "start": "2026-10-01",
@@ -76,6 +75,7 @@ class ReportRunCreate(BaseModel):
         if self.start is not None and self.end is not None:
             if self.end < self.start:
                 raise ValueError("end must not be before start")
+            # The reports' own bound: a run is what GET /v1/reports/{kind} would compute.
             if (self.end - self.start).days >= MAX_PERIOD_DAYS:
                 raise ValueError(f"the period may span at most {MAX_PERIOD_DAYS} days")
         return self
