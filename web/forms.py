@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel
+from starlette.datastructures import UploadFile
 
 from web.client import ApiError
 
@@ -86,6 +87,15 @@ async def submit_form(
         return await send(spec.body(values)), FormState(values, fields=spec.fields)
     except ApiError as error:
         return None, FormState.refused(spec, values, error)
+
+
+async def uploaded_file(request: Request, name: str = "file") -> tuple[str, bytes]:
+    """The posted file's name and content. No file chosen reads as an empty one: the API still
+    judges the upload and says what it needs, like any other refusal."""
+    upload = (await request.form()).get(name)
+    if isinstance(upload, UploadFile):
+        return upload.filename or "", await upload.read()
+    return "", b""
 
 
 # A page a person can scan; the API's default (50) suits programs better.

@@ -24,10 +24,14 @@ from web.routes import (
     advocates,
     auth,
     communities,
+    events,
+    feedback,
     imports,
     incentives,
     members,
+    moderation,
     redemptions,
+    reports,
     rewards,
     tiers,
 )
@@ -128,9 +132,14 @@ def create_app(
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for router in (auth.router, communities.router, members.router, imports.router):
         app.include_router(router)
+    app.include_router(events.router)
     for router in (advocate_portal.router, advocates.router, redemptions.router,
                    incentives.router, tiers.router, rewards.router, activities.router):
         app.include_router(router)
+    for router in (feedback.router, moderation.router):
+        app.include_router(router)
+
+    app.include_router(reports.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -1,12 +1,11 @@
 """Member CSV import: the upload page, then the job's page with a live progress bar."""
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import UploadFile
 
 from shared.models.enums import JobStatus
 from web import session
 from web.client import ApiError
-from web.forms import FormSpec, FormState
+from web.forms import FormSpec, FormState, uploaded_file
 from web.rendering import redirect, render
 from web.session import ApiDep
 
@@ -25,14 +24,8 @@ async def import_page(request: Request, _: ApiDep):
 
 @router.post("/import")
 async def upload(request: Request, api: ApiDep):
-    upload = (await request.form()).get("file")
-    if isinstance(upload, UploadFile):
-        filename, content = upload.filename or "", await upload.read()
-    else:
-        # No file chosen: the API still judges the empty upload and says what an import needs.
-        filename, content = "", b""
     try:
-        accepted = await api.import_members(filename, content)
+        accepted = await api.import_members(*await uploaded_file(request))
     except ApiError as error:
         form = FormState.refused(UPLOAD_FORM, {}, error)
         return render(request, "members/import.html", {"form": form},
