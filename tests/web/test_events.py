@@ -119,7 +119,7 @@ async def test_month_calendar_in_the_community_time_zone(web, client):
     assert "Breakfast talk" not in march.text
     assert "month=2031-02" in march.text and "month=2031-04" in march.text
 
-    overall = await web.get("/events/calendar?month=2031-04")
+    overall = await web.get("/events/calendar?community_id=&month=2031-04")
     assert "Breakfast talk" in day_cell(overall.text, "2031-04-01")
     assert "Not here" in day_cell(overall.text, "2031-04-10")
     assert "Auckland Gophers" in overall.text

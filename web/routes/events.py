@@ -123,12 +123,13 @@ async def _events_between(api: ApiClient, start: datetime, end: datetime,
 @router.get("/calendar")
 async def month_calendar(
     request: Request, api: ApiDep,
-    community_id: Annotated[int | None, Query(ge=1)] = None,
+    # Blank is "all communities", as the filter form's first option sends it.
+    community_id: Annotated[str, Query(max_length=18, pattern=r"^([1-9][0-9]*)?$")] = "",
     month: Annotated[str | None, Query(pattern=MONTH)] = None,
 ):
     """A month of one community's events, or of all; each event on its day in its community's
     time zone, which is the day its members see on their calendars."""
-    community = await api.get_community(community_id) if community_id else None
+    community = await api.get_community(int(community_id)) if community_id else None
     zone = zone_of(community.timezone if community else None)
     first = date.fromisoformat(f"{month}-01") if month else datetime.now(zone).date().replace(
         day=1)
@@ -136,7 +137,7 @@ async def month_calendar(
     # A day more on either side: other communities' local days straddle the UTC month's edges.
     events = await _events_between(
         api, datetime.combine(first - ONE_DAY, time(), zone),
-        datetime.combine(following + ONE_DAY, time(), zone), community_id)
+        datetime.combine(following + ONE_DAY, time(), zone), community and community.id)
     communities = await _communities(api)
     local = Zones(communities)
     by_day: dict[date, list[EventRead]] = defaultdict(list)
