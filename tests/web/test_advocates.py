@@ -156,3 +156,94 @@ async def test_post_without_csrf_is_refused(web, client):
     refused = await web.http.post(f"/advocates/{advocate['id']}/adjustments",
                                   data={"points": "5", "reason": "No token"})
     assert refused.status_code == 403 and "This form has expired" in refused.text
+
+
+async def test_pause_resume_and_remove_with_pending_redemptions_refunded(web, client):
+    headers = web.staff["headers"]
+    advocate = await seed_advocate(client, headers, points=300)
+    hoodie = await seed_reward(client, headers, "Hoodie", 100, requires_approval=True)
+    redeemed = await client.post("/v1/redemptions", headers=headers,
+                                 json={"advocate_id": advocate["id"], "reward_id": hoodie["id"]})
+    assert redeemed.status_code == 201
+    url = f"/advocates/{advocate['id']}"
+    page = await web.get(url)
+    assert f'action="{url}/pause"' in page.text and f'action="{url}/remove"' in page.text
+    assert 'data-confirm="Remove Ada Lovelace from the program?' in page.text
+
+    paused = await web.post(f"{url}/pause")
+    assert paused.status_code == 303
+    page = await web.get(url)
+    assert "Paused: earns nothing" in page.text and 'badge-paused">paused' in page.text
+    assert f'action="{url}/resume"' in page.text and f'action="{url}/pause"' not in page.text
+    # Pausing what is paused already is refused on the page, and nothing changes.
+    refused = await web.post(f"{url}/pause")
+    assert refused.status_code == 409 and "it cannot be paused" in refused.text
+    assert (await web.post(f"{url}/resume")).status_code == 303
+
+    removed = await web.post(f"{url}/remove")
+    assert removed.status_code == 303
+    page = await web.get(url)
+    assert "pending redemptions were cancelled and refunded" in page.text
+    assert '<strong id="balance">300</strong>' in page.text
+    assert f'action="{url}/remove"' not in page.text and "Issue an access link" not in page.text
+    state = (await client.get(f"/v1/redemptions/{redeemed.json()['id']}", headers=headers))
+    assert state.json()["status"] == "cancelled"
+    again = await web.post(f"{url}/remove")
+    assert again.status_code == 409 and "is removed" in again.text
+    assert (await web.post("/advocates/999/pause")).status_code == 404
+    assert (await web.post(f"{url}/delete")).status_code == 404
+
+
+ACTIVE_LINK = 'data-label="State"><span class="badge badge-active">'
+
+
+async def test_access_links_are_listed_and_revoked_one_by_one(web, client):
+    headers = web.staff["headers"]
+    advocate = await seed_advocate(client, headers)
+    other = await seed_advocate(client, headers, name="Bo", email="bo@example.org")
+    first = await access_link(client, headers, advocate["id"])
+    second = await access_link(client, headers, advocate["id"])
+    url = f"/advocates/{advocate['id']}"
+    page = await web.get(url)
+    revoke_urls = re.findall(rf'action="({url}/access-links/\d+/revoke)"', page.text)
+    assert len(revoke_urls) == 2 and page.text.count(ACTIVE_LINK) == 2
+    # Newest first: the second link issued is the first row.
+    revoked = await web.post(revoke_urls[0])
+    assert revoked.status_code == 303
+    page = await web.get(url)
+    assert "The access link no longer works." in page.text
+    assert page.text.count(ACTIVE_LINK) == 1 and "badge-revoked" in page.text
+    for path, status in ((second, 401), (first, 200)):
+        token = path.rsplit("/", 1)[1]
+        me = await client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == status, path
+
+    # Another advocate's link cannot be revoked through this advocate's page.
+    await access_link(client, headers, other["id"])
+    stranger = (await client.get(f"/v1/advocates/{other['id']}/access-links",
+                                 headers=headers)).json()["items"][0]["id"]
+    assert (await web.post(f"{url}/access-links/{stranger}/revoke")).status_code == 404
+    assert (await client.get(f"/v1/advocates/{other['id']}/access-links",
+                             headers=headers)).json()["items"][0]["active"]
+
+
+async def test_viewer_sees_links_but_cannot_change_status_or_revoke(open_web, web, client):
+    advocate = await seed_advocate(client, web.staff["headers"])
+    await access_link(client, web.staff["headers"], advocate["id"])
+    link_id = (await client.get(f"/v1/advocates/{advocate['id']}/access-links",
+                                headers=web.staff["headers"])).json()["items"][0]["id"]
+    viewer = await open_web("viewer")
+    url = f"/advocates/{advocate['id']}"
+    page = await viewer.get(url)
+    assert 'id="access-links"' in page.text and "Revoke" not in page.text
+    assert f'action="{url}/pause"' not in page.text
+    for path in (f"{url}/pause", f"{url}/remove", f"{url}/access-links/{link_id}/revoke"):
+        refused = await viewer.post(path)
+        assert refused.status_code == 403, path
+    unsigned = await web.http.post(f"{url}/remove")
+    assert unsigned.status_code == 403 and "This form has expired" in unsigned.text
+    state = await client.get(f"/v1/advocates/{advocate['id']}", headers=web.staff["headers"])
+    assert state.json()["status"] == "active"
+    links = await client.get(f"/v1/advocates/{advocate['id']}/access-links",
+                             headers=web.staff["headers"])
+    assert links.json()["items"][0]["active"]

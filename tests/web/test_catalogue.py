@@ -42,6 +42,16 @@ async def test_rewards_create_edit_deactivate_and_filter(web, client):
     assert deactivated.status_code == 303
     withdrawn = await web.get("/rewards?active=false", headers=HTMX)
     assert "Big mug" in withdrawn.text and "Hoodie" not in withdrawn.text
+    assert 'data-confirm="Stop offering “Hoodie”?' in listing.text
+    assert f'action="/rewards/{mug["id"]}/reactivate"' in withdrawn.text
+
+    reactivated = await web.post(f"/rewards/{mug['id']}/reactivate")
+    assert reactivated.status_code == 303
+    listing = await web.get("/rewards")
+    assert "“Big mug” is offered again." in listing.text
+    offered = await web.get("/rewards?active=true", headers=HTMX)
+    assert "Big mug" in offered.text and "Hoodie" in offered.text
+    assert (await web.post("/rewards/999/reactivate")).status_code == 404
 
 
 async def test_viewer_and_csrf_refusals(open_web, web, client):
@@ -52,4 +62,16 @@ async def test_viewer_and_csrf_refusals(open_web, web, client):
     assert 'href="/tiers/new"' not in (await viewer.get("/tiers")).text
     refused = await viewer.post(f"/rewards/{mug['id']}/deactivate")
     assert refused.status_code == 403 and "You do not have permission" in refused.text
+    await web.post(f"/rewards/{mug['id']}/deactivate")
+    assert "Reactivate" not in (await viewer.get("/rewards")).text
+    refused = await viewer.post(f"/rewards/{mug['id']}/reactivate")
+    assert refused.status_code == 403
+    assert 'value="Mug"' in (await viewer.get(f"/rewards/{mug['id']}")).text
+    assert "Add reward" not in (await viewer.get(f"/rewards/{mug['id']}")).text
+    for path in ("/tiers/new", "/rewards/new"):
+        assert (await viewer.get(path)).status_code == 403, path
+    assert (await viewer.post("/tiers/new", TIER)).status_code == 403
+    assert "No tiers yet." in (await web.get("/tiers")).text
+    assert "withdrawn" in (await web.get("/rewards?active=false", headers=HTMX)).text
+    assert (await web.get("/tiers/999")).status_code == 404
     assert (await web.http.post("/tiers/new", data=TIER)).status_code == 403

@@ -90,3 +90,24 @@ async def test_preview_polls_the_job_and_shows_its_result(web):
     done = await web.get(preview_url, headers=HTMX)
     assert done.text.lstrip().startswith('<section id="progress"')
     assert 'id="preview-awards">0<' in done.text and "every 1s" not in done.text
+
+
+async def test_cap_errors_are_shown_next_to_the_cap_fields(web):
+    too_small = await web.post("/incentives/new", {**TALKS, "cap_max": "0"})
+    assert too_small.status_code == 422
+    assert "greater than or equal to 1" in field_error(too_small.text, "cap_max")
+    assert field_error(too_small.text, "cap_per") is None
+    # Nothing in the banner above the form: the message sits by the field it is about.
+    assert "Please correct the fields marked below." in too_small.text
+    assert 'id="field-cap_max" name="cap_max" aria-invalid="true"' in too_small.text
+    assert 'value="0"' in too_small.text
+
+    no_period = await web.post("/incentives/new", {**TALKS, "cap_per": ""})
+    assert no_period.status_code == 422
+    assert field_error(no_period.text, "cap_per") and field_error(no_period.text, "cap_max") is None
+
+    url = (await web.post("/incentives/new", TALKS)).headers["location"]
+    refused_edit = await web.post(url, {**TALKS, "cap_max": "not a number"})
+    assert refused_edit.status_code == 422 and field_error(refused_edit.text, "cap_max")
+    listing = await web.get("/incentives")
+    assert listing.text.count('<a href="/incentives/') == 1

@@ -1,7 +1,10 @@
 """Advocates: the list (status and tier filters, sorts, htmx pages), enrolling a member, and the
-detail with balance, tier progress, the ledger, hand adjustments and the personal access link."""
+detail with balance, tier progress, the ledger, hand adjustments, pausing, resuming and removing,
+and the personal access links (issue, list, revoke)."""
 
+from collections.abc import Awaitable
 from functools import partial
+from typing import Literal
 
 from fastapi import APIRouter, Request
 
@@ -57,14 +60,18 @@ async def enrol(request: Request, api: ApiDep):
 
 
 async def _advocate_page(request: Request, api: ApiClient, advocate_id: int, *,
-                         adjust_form: FormState | None = None, link=None, fragment=None):
+                         adjust_form: FormState | None = None, link=None, fragment=None,
+                         refusal: ApiError | None = None):
+    """`refusal`: the API's answer to a status change or revocation, shown above the actions."""
     advocate = await api.get_advocate(advocate_id)
     ledger = await api.advocate_ledger(advocate_id, limit=PAGE_SIZE)
+    links = await api.list_access_links(advocate_id, limit=PAGE_SIZE)
     adjust_form = adjust_form or FormState()
     return render(request, "advocates/detail.html",
                   {"advocate": advocate, "ledger": ledger, "adjust_form": adjust_form,
-                   "link": link},
-                  fragment=fragment, status_code=adjust_form.status_code)
+                   "link": link, "links": links, "refusal": refusal},
+                  fragment=fragment,
+                  status_code=refusal.status if refusal else adjust_form.status_code)
 
 
 @router.get("/{advocate_id}")
@@ -99,7 +106,38 @@ async def issue_access_link(request: Request, api: ApiDep, advocate_id: int):
     except ApiError as error:
         if not error.is_about_input:
             raise
-        return await _advocate_page(request, api, advocate_id,
-                                    adjust_form=FormState(errors={"": error.detail},
-                                                          status_code=error.status))
+        return await _advocate_page(request, api, advocate_id, refusal=error)
     return await _advocate_page(request, api, advocate_id, link=link, fragment="access_link")
+
+
+async def _act(request: Request, api: ApiClient, advocate_id: int, action: Awaitable,
+               done: str):
+    """Runs an action on the advocate: back to their page with `done` as the notice, or the
+    page again with the API's refusal (say, the advocate was removed meanwhile)."""
+    try:
+        await action
+    except ApiError as error:
+        if not error.is_about_input:
+            raise
+        return await _advocate_page(request, api, advocate_id, refusal=error)
+    session.flash(request, done)
+    return redirect(request, f"/advocates/{advocate_id}")
+
+
+STATUS_NOTICES = {"pause": "Paused: earns nothing and cannot redeem until resumed.",
+                  "resume": "Resumed: earning and redeeming again.",
+                  "remove": "Removed from the program; pending redemptions were cancelled and "
+                            "refunded."}
+
+
+@router.post("/{advocate_id}/{action}")
+async def change_status(request: Request, api: ApiDep, advocate_id: int,
+                        action: Literal["pause", "resume", "remove"]):
+    return await _act(request, api, advocate_id, api.change_advocate_status(advocate_id, action),
+                      STATUS_NOTICES[action])
+
+
+@router.post("/{advocate_id}/access-links/{link_id}/revoke")
+async def revoke_access_link(request: Request, api: ApiDep, advocate_id: int, link_id: int):
+    return await _act(request, api, advocate_id, api.revoke_access_link(advocate_id, link_id),
+                      "The access link no longer works.")

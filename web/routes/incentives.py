@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from services.api.incentives.schemas import IncentiveDetail
 from shared.rules.terms import CapPeriod, IncentiveKind, IncentiveStatus
 from web import session
-from web.client import ApiClient
+from web.client import ApiClient, ApiError
 from web.forms import FormSpec, FormState, filter_list, submit_form
 from web.rendering import redirect, render
 from web.routes.imports import FINISHED
@@ -46,6 +46,20 @@ def incentive_body(body: dict[str, Any], kind: str) -> dict[str, Any]:
         body["cap"] = {"max": cap_max, "per": cap_per} if cap_max else None
     body["community_ids"] = body["community_ids"] or None
     return body
+
+
+async def _send(call):
+    """Sends an incentive body; the API names a cap's refusal by the nested object (`cap`, then
+    `max` or `per`), while the form has one field for each: the message goes next to it."""
+    try:
+        return await call
+    except ApiError as error:
+        for problem in error.errors:
+            loc = [str(part) for part in problem.get("loc", [])]
+            if "cap" in loc and loc[-1] in ("max", "per"):
+                message = error.field_errors.pop("cap", None) or str(problem.get("msg", ""))
+                error.field_errors.setdefault(f"cap_{loc[-1]}", message)
+        raise
 
 
 def _values_of(incentive: IncentiveDetail) -> dict[str, str]:
@@ -91,7 +105,7 @@ async def new_incentive(request: Request, api: ApiDep):
 @router.post("/new")
 async def create_incentive(request: Request, api: ApiDep):
     async def create(body: dict[str, Any]):
-        return await api.create_incentive(incentive_body(body, body["kind"]))
+        return await _send(api.create_incentive(incentive_body(body, body["kind"])))
 
     incentive, form = await submit_form(request, INCENTIVE_FORM, create)
     if incentive is None:
@@ -117,7 +131,7 @@ async def update_incentive(request: Request, api: ApiDep, incentive_id: int):
             body.pop(name)
         if body["status"] == current.status:
             body.pop("status")  # not a status move
-        return await api.update_incentive(incentive_id, body)
+        return await _send(api.update_incentive(incentive_id, body))
 
     incentive, form = await submit_form(request, INCENTIVE_FORM, update)
     if incentive is None:

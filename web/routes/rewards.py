@@ -1,12 +1,12 @@
-"""The rewards catalogue: list (active or withdrawn), create, edit and deactivate."""
-
-from functools import partial
+"""The rewards catalogue: list (active or withdrawn), create, edit, deactivate and offer again."""
 
 from fastapi import APIRouter, Request
 
+from services.api.rewards.schemas import RewardRead
 from web import session
-from web.forms import FormSpec, FormState, filter_list, submit_form
+from web.forms import FormSpec, filter_list
 from web.rendering import redirect, render
+from web.routes.catalogue import CatalogueForm
 from web.session import ApiDep
 
 router = APIRouter(prefix="/rewards")
@@ -17,12 +17,13 @@ REWARD_FORM = FormSpec(
             "requires_approval"),
     optional=frozenset({"description", "stock", "per_member_limit"}),
 )
-NEW_REWARD = {"requires_approval": "false"}
 
 
-def _form_page(request: Request, form: FormState, reward=None):
-    return render(request, "rewards/form.html", {"form": form, "reward": reward},
-                  status_code=form.status_code)
+def _values_of(reward: RewardRead) -> dict[str, str]:
+    values = REWARD_FORM.values_of(reward)
+    # The checkbox compares with the API's spelling of booleans.
+    values["requires_approval"] = str(reward.requires_approval).lower()
+    return values
 
 
 @router.get("")
@@ -32,41 +33,21 @@ async def list_rewards(request: Request, api: ApiDep):
                   fragment="results", status_code=filters.status_code)
 
 
-@router.get("/new")
-async def new_reward(request: Request, _: ApiDep):
-    session.require_permission(request, WRITE)
-    return _form_page(request, FormState(dict(NEW_REWARD)))
-
-
-@router.post("/new")
-async def create_reward(request: Request, api: ApiDep):
-    reward, form = await submit_form(request, REWARD_FORM, api.create_reward)
-    if reward is None:
-        return _form_page(request, form)
-    session.flash(request, f"Reward “{reward.name}” added.")
-    return redirect(request, "/rewards")
-
-
-@router.get("/{reward_id}")
-async def edit_reward(request: Request, api: ApiDep, reward_id: int):
-    reward = await api.get_reward(reward_id)
-    values = REWARD_FORM.values_of(reward)
-    # The checkbox compares with the API's spelling of booleans.
-    values["requires_approval"] = str(reward.requires_approval).lower()
-    return _form_page(request, FormState(values), reward)
-
-
-@router.post("/{reward_id}")
-async def update_reward(request: Request, api: ApiDep, reward_id: int):
-    reward, form = await submit_form(request, REWARD_FORM, partial(api.update_reward, reward_id))
-    if reward is None:
-        return _form_page(request, form, await api.get_reward(reward_id))
-    session.flash(request, "Changes saved.")
-    return redirect(request, "/rewards")
+CatalogueForm(entry="reward", path="/rewards", spec=REWARD_FORM, permission=WRITE,
+              defaults={"requires_approval": "false"},
+              created=lambda reward: f"Reward “{reward.name}” added.",
+              values_of=_values_of).add_routes(router)
 
 
 @router.post("/{reward_id}/deactivate")
 async def deactivate_reward(request: Request, api: ApiDep, reward_id: int):
     reward = await api.deactivate_reward(reward_id)
     session.flash(request, f"“{reward.name}” is no longer offered.")
+    return redirect(request, "/rewards")
+
+
+@router.post("/{reward_id}/reactivate")
+async def reactivate_reward(request: Request, api: ApiDep, reward_id: int):
+    reward = await api.reactivate_reward(reward_id)
+    session.flash(request, f"“{reward.name}” is offered again.")
     return redirect(request, "/rewards")
