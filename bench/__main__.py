@@ -29,6 +29,7 @@ MEASUREMENTS = {
     "reward_calc": "bench.reward_calc",  # also yields worker_rss
     "bulk_ingest": "bench.bulk_ingest",
     "status_read": "bench.status_read",
+    "reports": "bench.reports",
 }
 
 

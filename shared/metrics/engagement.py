@@ -51,36 +51,36 @@ async def _reports(
     session: AsyncSession, scope: Scope, start: date, end: date, keys: list[int]
 ) -> list[EngagementReport]:
     window = Window.of_dates(start, end)
+    await queries.tune_for_reports(session)
     posting = await queries.content_kinds(session)
     memberships = await queries.membership_totals(session, scope, window)
-    activities = await queries.activity_totals(session, scope, window, posting_kinds=posting)
+    members = await queries.member_totals(session, scope, window, posting_kinds=posting,
+                                          limit=TOP_MEMBERS)
     events = await queries.event_totals(session, scope, window)
     feedback = await queries.feedback_totals(session, scope, window)
     responses = await queries.first_response_hours(session, scope, window)
-    tops = await queries.member_totals(session, scope, window, limit=TOP_MEMBERS)
     reports = []
     for key in keys:
-        activity = activities.get(key)
+        active = members.get(key, queries.MemberTotals())
         event = events.get(key)
         given = feedback.get(key)
-        top = tops.get(key, {})
         reports.append(EngagementReport(
             community_id=key,
             start=start,
             end=end,
             members=count_of(memberships.get(key), "members"),
             new_members=count_of(memberships.get(key), "new_members"),
-            active_members=count_of(activity, "active_members"),
-            active_posters=count_of(activity, "active_posters"),
-            activities=count_of(activity, "activities"),
+            active_members=active.active_members,
+            active_posters=active.active_posters,
+            activities=active.activities,
             events=count_of(event, "events"),
             attendance=count_of(event, "attendance"),
             feedback_count=count_of(given, "feedback_count"),
             mean_rating=round(float(given.mean_rating), 2)
             if given and given.mean_rating is not None else None,
             median_first_response_hours=queries.median(responses.get(key)),
-            top_members=_top(top.get("points", [])),
-            top_members_by_activity=_top(top.get("activities", [])),
+            top_members=_top(active.by_points),
+            top_members_by_activity=_top(active.by_activity),
             explanation=EXPLANATION,
         ))
     return reports

@@ -5,7 +5,7 @@ medians and decay are computed in Python over bounded, already-aggregated rows."
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -104,6 +104,15 @@ async def content_kinds(session: AsyncSession) -> list[str]:
     content later)."""
     rows = await session.exec(select(ActivityKind.key).where(col(ActivityKind.is_content)))
     return sorted(rows.scalars().all())
+
+
+async def tune_for_reports(session: AsyncSession) -> None:
+    """On PostgreSQL, for the rest of this transaction: no JIT (compiling these sub-second
+    aggregates costs more than it saves) and memory enough to hash and sort one period's
+    per-member rows without spilling to disk. SET LOCAL ends with the transaction."""
+    if session.bind.dialect.name == "postgresql":
+        await session.exec(sa.text("SET LOCAL jit = off"))
+        await session.exec(sa.text("SET LOCAL work_mem = '64MB'"))
 
 
 def count_of(row: sa.Row | None, field: str) -> int:
@@ -211,58 +220,78 @@ def median(values: Iterable[float] | None) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
+@dataclass
+class MemberTotals:
+    """One key's activity totals and its top members (rows of member_id, name, points and
+    activities, best first)."""
+
+    activities: int = 0
+    active_members: int = 0
+    active_posters: int = 0
+    by_points: list[sa.Row] = field(default_factory=list)
+    by_activity: list[sa.Row] = field(default_factory=list)
+
+
 async def member_totals(
-    session: AsyncSession, scope: Scope, window: Window, *, limit: int
-) -> dict[int, dict[str, list[sa.Row]]]:
-    """key -> {"points": [...], "activities": [...]}: the `limit` members with the most points
-    (ledger entries in the window) and the `limit` with the most activities, each row carrying
-    member_id, name, points and activities. Window functions rank within each key, so every
-    community's top list comes from one query."""
+    session: AsyncSession, scope: Scope, window: Window, *, posting_kinds: Sequence[str],
+    limit: int,
+) -> dict[int, MemberTotals]:
+    """key -> activities, active members, active posters and the `limit` members with the most
+    points (ledger entries in the window) and with the most activities. One pass over the
+    period's activities folds them per member; window functions then rank within each key and
+    total it, so every community's figures come from this one query."""
     activity_rows = (
         scope.grouped(Activity.community_id, Activity.member_id.label("member_id"),
                       sa.literal(0).label("points"), func.count().label("activities"),
+                      func.sum(case((col(Activity.kind).in_(posting_kinds), 1), else_=0))
+                      .label("posts"),
                       group_by=[Activity.member_id])
-        .where(window.contains(Activity.occurred_at), counted(Activity.member_id)))
-    ledger = (select(LedgerEntry.points, LedgerEntry.created_at, Advocate.member_id,
-                     Activity.community_id)
+        .where(window.contains(Activity.occurred_at)))
+    ledger = (select(LedgerEntry.points, Advocate.member_id, Activity.community_id)
               .join(Advocate, col(Advocate.id) == LedgerEntry.advocate_id)
               .outerjoin(Activity, col(Activity.id) == LedgerEntry.activity_id)
               .where(col(LedgerEntry.kind).in_(list(LIFETIME_KINDS)),
-                     window.contains(LedgerEntry.created_at), counted(Advocate.member_id))
+                     window.contains(LedgerEntry.created_at))
               .subquery())
     point_rows = scope.grouped(ledger.c.community_id, ledger.c.member_id,
                                func.sum(ledger.c.points).label("points"),
-                               sa.literal(0).label("activities"), group_by=[ledger.c.member_id])
+                               sa.literal(0).label("activities"), sa.literal(0).label("posts"),
+                               group_by=[ledger.c.member_id])
     both = union_all(activity_rows, point_rows).subquery()
+    # Excluded members are dropped once per member here, not once per activity above.
     per_member = (select(both.c.key, both.c.member_id,
                          func.sum(both.c.points).label("points"),
-                         func.sum(both.c.activities).label("activities"))
+                         func.sum(both.c.activities).label("activities"),
+                         func.sum(both.c.posts).label("posts"))
+                  .where(counted(both.c.member_id))
                   .group_by(both.c.key, both.c.member_id).subquery())
-    by_points = func.row_number().over(
-        partition_by=per_member.c.key,
-        order_by=[per_member.c.points.desc(), per_member.c.activities.desc(),
-                  per_member.c.member_id])
-    by_activities = func.row_number().over(
-        partition_by=per_member.c.key,
-        order_by=[per_member.c.activities.desc(), per_member.c.points.desc(),
-                  per_member.c.member_id])
-    ranked = select(per_member, by_points.label("points_rank"),
-                    by_activities.label("activities_rank")).subquery()
-    query = (select(ranked.c.key, ranked.c.member_id, Member.name, ranked.c.points,
-                    ranked.c.activities, ranked.c.points_rank, ranked.c.activities_rank)
+    member = per_member.c
+    in_key = {"partition_by": member.key}
+    ranked = select(
+        member,
+        func.row_number().over(**in_key, order_by=[member.points.desc(), member.activities.desc(),
+                                                   member.member_id]).label("points_rank"),
+        func.row_number().over(**in_key, order_by=[member.activities.desc(), member.points.desc(),
+                                                   member.member_id]).label("activities_rank"),
+        func.sum(member.activities).over(**in_key).label("key_activities"),
+        func.count(case((member.activities > 0, 1))).over(**in_key).label("key_active"),
+        func.count(case((member.posts > 0, 1))).over(**in_key).label("key_posters"),
+    ).subquery()
+    query = (select(ranked, Member.name)
              .join(Member, col(Member.id) == ranked.c.member_id)
              .where(sa.or_(ranked.c.points_rank <= limit, ranked.c.activities_rank <= limit)))
-    tops: dict[int, dict[str, list[sa.Row]]] = {}
+    totals: dict[int, MemberTotals] = {}
     for row in (await session.exec(query)).all():
-        lists = tops.setdefault(row.key, {"points": [], "activities": []})
+        key = totals.setdefault(row.key, MemberTotals(
+            int(row.key_activities), row.key_active, row.key_posters))
         if row.points_rank <= limit and row.points > 0:
-            lists["points"].append(row)
+            key.by_points.append(row)
         if row.activities_rank <= limit and row.activities > 0:
-            lists["activities"].append(row)
-    for lists in tops.values():
-        lists["points"].sort(key=lambda row: row.points_rank)
-        lists["activities"].sort(key=lambda row: row.activities_rank)
-    return tops
+            key.by_activity.append(row)
+    for key in totals.values():
+        key.by_points.sort(key=lambda row: row.points_rank)
+        key.by_activity.sort(key=lambda row: row.activities_rank)
+    return totals
 
 
 async def activity_by_member(
