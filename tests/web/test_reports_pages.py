@@ -186,6 +186,28 @@ async def test_build_now_starts_a_run_and_its_page_follows_the_job(web, client):
     assert (await web.get("/reports/runs/999999")).status_code == 404
 
 
+async def test_a_finished_run_stops_polling_and_draws_the_stored_quadrant(web, client):
+    from services.worker.reports import build_report
+
+    communities = await seed_reports_world(client, web.staff["headers"], 2)
+    await web.get(f"/reports?{PERIOD}")
+    started = await web.post("/reports/runs", {"kind": "impact_relevance", "start": START,
+                                               "end": END})
+    assert started.status_code == 303, started.text
+    run_url = started.headers["location"]
+    run = (await client.get(f"/v1{run_url}", headers=web.staff["headers"])).json()
+
+    await build_report({}, run["job_id"])  # what the worker runs for this job
+    done = await web.get(run_url, headers=HX)
+    assert done.status_code == 200 and "Finished." in done.text
+    assert "hx-trigger" not in done.text  # finished: the part stops polling itself
+    assert ">done<" in done.text and "1 of 1 steps" in done.text
+    drawn = {link.replace("&amp;", "&") for link, _ in points(done.text)}
+    assert drawn == {f"/reports/communities/{c['id']}?{PERIOD}" for c in communities}
+    page = await web.get(run_url)
+    assert '<meta http-equiv="refresh"' not in page.text
+
+
 async def test_exports_stream_csv_from_the_api(open_web, web, client):
     await seed_reports_world(client, web.staff["headers"], 2)
     members = await web.get("/reports/exports/members.csv")

@@ -16,8 +16,13 @@ from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 
 from services.api.communities.schemas import CommunityRead
-from shared.metrics.schemas import EngagementReport, GrowthReport, InfluenceReport
-from shared.models.reports import ReportRunStatus
+from shared.metrics.schemas import (
+    EngagementReport,
+    GrowthReport,
+    ImpactRelevanceReport,
+    InfluenceReport,
+)
+from shared.models.reports import ReportKind, ReportRunStatus
 from web import session
 from web.charts import (
     BarInput,
@@ -99,6 +104,14 @@ def presets(today: date | None = None) -> list[tuple[str, Period]]:
 
 def community_report_url(community_id: int, period: Period) -> str:
     return f"/reports/communities/{community_id}?{period.query}"
+
+
+def impact_quadrant(impact: ImpactRelevanceReport, period: Period):
+    """Each community a point, linking to its report for the same period."""
+    return quadrant_chart([
+        ScatterInput(item.name, item.relevance, item.impact,
+                     community_report_url(item.community_id, period))
+        for item in impact.items])
 
 
 def program_exports(period: Period) -> list[tuple[str, str]]:
@@ -184,10 +197,7 @@ async def program_reports(api: ApiClient, period: Period) -> dict[str, Any]:
     by_activity = sorted(impact.items, key=lambda item: (-item.inputs.activities, item.name))
     return {
         "impact": impact, "growth": growth,
-        "quadrant": quadrant_chart([
-            ScatterInput(item.name, item.relevance, item.impact,
-                         community_report_url(item.community_id, period))
-            for item in impact.items]),
+        "quadrant": impact_quadrant(impact, period),
         "activity": bar_chart([
             BarInput(item.name, item.inputs.activities,
                      community_report_url(item.community_id, period))
@@ -289,6 +299,11 @@ async def build_run(request: Request, api: ApiDep):
 async def run_page(request: Request, api: ApiDep, run_id: int):
     run = await api.get_report_run(run_id)
     job = await api.get_job(run.job_id) if run.job_id else None
+    quadrant = None
+    if run.kind == ReportKind.impact_relevance and run.status == ReportRunStatus.done:
+        # Drawn from the stored figures: the chart as it was, not as the data is now.
+        stored = ImpactRelevanceReport.model_validate(run.result)
+        quadrant = impact_quadrant(stored, Period(str(run.period_start), str(run.period_end)))
     return render(request, "reports/run.html",
-                  {"run": run, "job": job, "finished": run.status in FINISHED},
-                  fragment="progress")
+                  {"run": run, "job": job, "finished": run.status in FINISHED,
+                   "quadrant": quadrant}, fragment="progress")
