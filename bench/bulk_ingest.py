@@ -72,8 +72,10 @@ async def _post_all(cfg: BenchConfig, base_url: str, bodies: list[bytes]) -> flo
 async def _check_stored(cfg: BenchConfig, records: list[tuple]) -> None:
     conn = await db.connect(cfg.database_url)
     try:
+        # Pending: not processed, and in the worker's queue.
         stored, pending, buckets_wrong = await conn.fetchrow(
-            "SELECT count(*), count(*) FILTER (WHERE processed_at IS NULL), "
+            "SELECT count(*), count(*) FILTER (WHERE processed_at IS NULL AND EXISTS "
+            "(SELECT 1 FROM activity_pending p WHERE p.activity_id = activity.id)), "
             "count(*) FILTER (WHERE local_week <> local_day - (extract(isodow FROM local_day)::int"
             " - 1) OR local_month <> date_trunc('month', local_day)::date) FROM activity")
         sample = await conn.fetch(

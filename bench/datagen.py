@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from bench.config import Sizes
+from shared.activity_queue import ENQUEUE_UNQUEUED_SQL
 
 TIMEZONES = ["UTC", "Europe/Berlin", "Europe/London", "America/New_York", "America/Los_Angeles",
              "America/Sao_Paulo", "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney",
@@ -208,7 +209,8 @@ async def copy_activities(conn: asyncpg.Connection, records: list[tuple]) -> Non
 async def load_activities(conn: asyncpg.Connection, chunks: Iterator[list[tuple]]) -> int:
     """COPYs generated activities, making the next chunk in a thread while PostgreSQL takes the
     current one. The generated rows reference only rows that exist, so the load skips the
-    foreign-key triggers (session_replication_role, superuser): they would double its time."""
+    foreign-key triggers (session_replication_role, superuser): they would double its time. The
+    activities are queued for the reward calculation in the same transaction."""
     def next_chunk() -> list[tuple] | None:
         return next(chunks, None)
 
@@ -220,4 +222,6 @@ async def load_activities(conn: asyncpg.Connection, chunks: Iterator[list[tuple]
             pending = asyncio.create_task(asyncio.to_thread(next_chunk))
             await copy_activities(conn, chunk)
             loaded += len(chunk)
+        # COPY bypasses shared.activity_queue: queue them as the worker's sweep would.
+        await conn.execute(ENQUEUE_UNQUEUED_SQL)
     return loaded

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -91,33 +91,39 @@ async def post(session: AsyncSession, posting: Posting) -> LedgerEntry | None:
     return await session.get(LedgerEntry, entry_id)
 
 
+def _higher_tier_reached(lifetime_points: ColumnElement[int]) -> ScalarSelect:
+    """The highest tier that `lifetime_points` reach, if it is above the advocate's current
+    tier (any tier, for an advocate with none); NULL otherwise. Never down: spending does not
+    demote, and demotion (if ever enabled) happens only at a review."""
+    current = Tier.__table__.alias("current_tier")
+    current_floor = func.coalesce(
+        select(current.c.min_lifetime_points).where(current.c.id == Advocate.tier_id)
+        .correlate(Advocate)
+        .scalar_subquery(), -1)
+    return (select(Tier.id)
+            .where(Tier.min_lifetime_points <= lifetime_points,
+                   Tier.min_lifetime_points > current_floor)
+            .order_by(Tier.min_lifetime_points.desc())
+            .limit(1)
+            .scalar_subquery())
+
+
+def promoted_tier(lifetime_points: ColumnElement[int]) -> ColumnElement[int]:
+    """For `UPDATE advocate SET … tier_id = promoted_tier(new lifetime points)`: the tier the
+    advocate is promoted to, or the one it has. Lets a credit and its promotion be one
+    statement."""
+    return func.coalesce(_higher_tier_reached(lifetime_points), Advocate.tier_id)
+
+
 async def promote_tiers(session: AsyncSession, advocate_ids: Iterable[int]) -> None:
-    """Moves advocates up to the highest tier their lifetime points reach. Never down: spending
-    does not demote, and demotion (if ever enabled) happens only at a review."""
+    """Moves advocates up to the highest tier their lifetime points reach (see
+    _higher_tier_reached)."""
     ids = list(advocate_ids)
-    if not ids:
-        return
-    reached = (
-        select(Tier.id)
-        .where(Tier.min_lifetime_points <= Advocate.lifetime_points)
-        .order_by(Tier.min_lifetime_points.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    current_floor = (
-        select(Tier.min_lifetime_points).where(Tier.id == Advocate.tier_id).scalar_subquery()
-    )
-    reached_floor = (
-        select(func.max(Tier.min_lifetime_points))
-        .where(Tier.min_lifetime_points <= Advocate.lifetime_points)
-        .scalar_subquery()
-    )
+    reached = _higher_tier_reached(Advocate.lifetime_points)
     for start in range(0, len(ids), 1000):
         await session.exec(
             update(Advocate)
-            .where(Advocate.id.in_(ids[start:start + 1000]),
-                   reached_floor.is_not(None),
-                   (Advocate.tier_id.is_(None)) | (reached_floor > current_floor))
+            .where(Advocate.id.in_(ids[start:start + 1000]), reached.is_not(None))
             .values(tier_id=reached)
             .execution_options(synchronize_session=False)
         )

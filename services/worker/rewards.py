@@ -1,16 +1,18 @@
 """The reward calculation: pending activities become ledger entries, balances and tiers.
 
-Activities are taken in id order, a batch at a time, and each batch is one transaction that
-writes its ledger entries, moves the balances, promotes tiers and marks the activities processed
-with their outcome. Nothing is decided twice: a crash rolls the whole batch back, and a batch
-that committed is no longer pending. Every rule is one INSERT … SELECT … ON CONFLICT DO NOTHING
+Activities are taken off the queue (shared.activity_queue) in id order, a batch at a time, and
+each batch is one transaction that deletes their queue rows, writes its ledger entries, moves the
+balances, promotes tiers and marks the activities processed with their outcome. Nothing is
+decided twice: a crash rolls the whole batch back, claim included, and a batch that committed is
+no longer queued. Every rule is one INSERT … SELECT … ON CONFLICT DO NOTHING
 (shared.rules.awards), and the ledger's unique keys make a rerun write nothing new.
 
-Concurrency. On PostgreSQL several workers share the queue: each claims its batch with
-FOR UPDATE SKIP LOCKED, then locks the advocates its activities can pay (their members' and the
-referrers of those members) in id order, and the first_n incentives in id order. So two batches
-that touch the same advocate run one after the other, and the second reads the first's awards
-(caps, milestones, first N) once it may proceed; the one global lock order rules out deadlocks.
+Concurrency. On PostgreSQL several workers share the queue: each claims its batch of queue
+rows with FOR UPDATE SKIP LOCKED, then locks the advocates its activities can pay (their
+members' and the referrers of those members) in id order, and the first_n incentives in id
+order. So two batches that touch the same advocate run one after the other, and the second reads
+the first's awards (caps, milestones, first N) once it may proceed; the one global lock order
+rules out deadlocks.
 SQLite has a single writer: a batch begins with BEGIN IMMEDIATE, which serialises everything.
 
 The job takes no arguments and is queued under one id (shared.jobs.enqueue_reward_calculation);
@@ -26,9 +28,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.activity_queue import claim, enqueue_unqueued
 from shared.db import session_scope
-from shared.ledger import EntryKind, insert_ignoring_duplicates, promote_tiers
-from shared.models import Activity, Incentive, IncentiveVersion, Member, MemberIdentity
+from shared.ledger import EntryKind, insert_ignoring_duplicates, promoted_tier
+from shared.models import Incentive, IncentiveVersion, Member, MemberIdentity
 from shared.models.base import utcnow
 from shared.rules.awards import (
     ADVOCATE,
@@ -41,9 +44,11 @@ from shared.rules.awards import (
     award_rows,
     capped_candidates,
     fill_batch,
+    is_uncapped_points_rule,
     record_outcomes,
     referral_candidates,
     referral_key,
+    uncapped_award_rows,
 )
 from shared.rules.referrals import Person, RefusalReason, refusal_reason
 from shared.rules.terms import IncentiveKind, IncentiveStatus, Rule
@@ -61,6 +66,17 @@ async def process_pending_activities(ctx: dict[str, Any] | None = None) -> int:
     return total
 
 
+async def requeue_unqueued(ctx: dict[str, Any] | None = None) -> int:
+    """The sweep behind the queue: pending activities without a queue row (written by a bulk load
+    or by hand rather than through shared.activity_queue) are queued, then processed."""
+    async with session_scope() as session:
+        found = await enqueue_unqueued(session)
+    if found:
+        log.warning("queued %d pending activities that had no queue row", found)
+        await process_pending_activities(ctx)
+    return found
+
+
 async def begin_batch(session: AsyncSession) -> None:
     """Opens a batch's transaction. SQLite: take the database's one write lock before reading
     anything, so nothing the batch reads can change before it commits. PostgreSQL: no JIT
@@ -74,10 +90,7 @@ async def begin_batch(session: AsyncSession) -> None:
 async def process_batch(size: int = BATCH_SIZE) -> int:
     async with session_scope() as session:
         await begin_batch(session)
-        ids = (await session.exec(
-            select(Activity.id).where(col(Activity.processed_at).is_(None))
-            .order_by(Activity.id).limit(size).with_for_update(skip_locked=True)
-        )).scalars().all()
+        ids = sorted((await session.exec(claim(size))).scalars().all())
         if not ids:
             return 0
         scope = Scope.batch(ids, session.bind.dialect.name)
@@ -120,8 +133,8 @@ async def _rules_in_force(session: AsyncSession) -> list[Rule]:
 async def apply_rules(
     session: AsyncSession, rules: list[Rule], scope: Scope, now: datetime
 ) -> int:
-    """Writes what `rules` award for the activities in scope (`scope.ids`), credits the
-    advocates in one UPDATE and promotes them. The caller holds the advocates' locks. Returns the
+    """Writes what `rules` award for the activities in scope (`scope.ids`), then credits and
+    promotes the advocates in one UPDATE. The caller holds the advocates' locks. Returns the
     ledger id that the entries written now come after."""
     last_entry_id = (await session.exec(select(func.coalesce(func.max(LEDGER.c.id), 0)))).one()[0]
     if not rules:
@@ -131,23 +144,27 @@ async def apply_rules(
         # N is a count over the whole incentive: batches of different advocates take turns.
         (await session.exec(select(Incentive.id).where(col(Incentive.id).in_(first_n))
                              .order_by(Incentive.id).with_for_update())).all()
+    uncapped = [rule for rule in rules if is_uncapped_points_rule(rule)]
+    if uncapped:
+        await session.exec(insert_ignoring_duplicates(session, LEDGER)
+                           .from_select(LEDGER_COLUMNS, uncapped_award_rows(uncapped, scope, now)))
     for rule in rules:
         if rule.kind == IncentiveKind.referral:
             await _settle_referrals(session, rule, scope, now)
-        else:
+        elif not is_uncapped_points_rule(rule):
             await session.exec(insert_ignoring_duplicates(session, LEDGER)
                                .from_select(LEDGER_COLUMNS, award_rows(rule, scope, now)))
-        if rule.terms.cap is not None:
-            await session.exec(capped_candidates(rule, scope))
+    if capped := [rule for rule in rules if rule.terms.cap is not None]:
+        await session.exec(capped_candidates(capped, scope))
     gained = _gained(scope, last_entry_id)
-    # They are all awards and bonuses: earned points, for the balance and the lifetime alike.
-    credited = (await session.exec(
+    # They are all awards and bonuses: earned points, for the balance and the lifetime alike. The
+    # promotion reads the new lifetime total in the same statement.
+    lifetime = ADVOCATE.c.lifetime_points + gained.c.points
+    await session.exec(
         update(ADVOCATE).where(ADVOCATE.c.id == gained.c.advocate_id)
-        .values(balance=ADVOCATE.c.balance + gained.c.points,
-                lifetime_points=ADVOCATE.c.lifetime_points + gained.c.points, updated_at=now)
-        .returning(ADVOCATE.c.id)
-    )).scalars().all()
-    await promote_tiers(session, credited)
+        .values(balance=ADVOCATE.c.balance + gained.c.points, lifetime_points=lifetime,
+                tier_id=promoted_tier(lifetime), updated_at=now)
+    )
     return last_entry_id
 
 

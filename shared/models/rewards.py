@@ -71,9 +71,6 @@ class Activity(SQLModel, table=True):
     __tablename__ = "activity"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        # The worker's queue: a partial index holding only the pending activities, in id order.
-        Index("ix_activity_pending", "id", postgresql_where=sa.text("processed_at IS NULL"),
-              sqlite_where=sa.text("processed_at IS NULL")),
         Index("ix_activity_member_kind", "member_id", "kind", "occurred_at"),
         Index("ix_activity_community_occurred", "community_id", "occurred_at"),
     )
@@ -96,6 +93,20 @@ class Activity(SQLModel, table=True):
     # ledger entries, so "processed" and "paid" can never disagree.
     processed_at: datetime | None = timestamp_field()
     outcome: str | None = Field(default=None, max_length=40)
+
+
+class ActivityPending(SQLModel, table=True):
+    """The worker's queue: one row per activity awaiting its award decision, written with the
+    activity (shared.activity_queue) and deleted by the batch that decides it, in the same
+    transaction that sets `processed_at`. A queue table rather than a partial index on
+    `processed_at IS NULL`: such an index makes every "processed" UPDATE of a million activities
+    a non-HOT update that rewrites all of the activity table's indexes."""
+
+    __tablename__ = "activity_pending"
+
+    activity_id: int = Field(sa_column=sa.Column(
+        BigId, sa.ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True,
+        autoincrement=False))
 
 
 class Incentive(SQLModel, table=True):

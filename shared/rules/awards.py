@@ -100,6 +100,8 @@ class Scope:
     def conditions(self) -> list[ColumnElement[bool]]:
         """Which rows of ACTIVITY are in scope."""
         conditions = [] if self.ids is None else [self.has(ACTIVITY.c.id)]
+        if self.live:  # never decide an activity twice, whatever its queue says
+            conditions.append(ACTIVITY.c.processed_at.is_(None))
         if self.period is not None:
             start, end = self.period
             conditions += [ACTIVITY.c.processed_at.is_not(None), ACTIVITY.c.occurred_at >= start,
@@ -144,8 +146,13 @@ def fill_batch(scope: Scope) -> list[sa.Executable]:
                      .outerjoin(TIER, TIER.c.id == ADVOCATE.c.tier_id))
         .where(*scope.conditions())
     )
-    return [sa.schema.CreateTable(BATCH, if_not_exists=True), BATCH.delete(),
-            BATCH.insert().from_select([column.name for column in BATCH.c], rows)]
+    statements = [sa.schema.CreateTable(BATCH, if_not_exists=True), BATCH.delete(),
+                  BATCH.insert().from_select([column.name for column in BATCH.c], rows)]
+    if scope.dialect == "postgresql":
+        # Autovacuum never analyses a temporary table: without statistics the planner guesses
+        # its size and distribution, and picks nested loops over thousands of rows.
+        statements.append(sa.text("ANALYZE reward_batch"))
+    return statements
 
 
 def _matching(rule: Rule, activity: sa.Table) -> list[ColumnElement[bool]]:
@@ -222,34 +229,60 @@ def _points_rule(rule: Rule, scope: Scope) -> sa.Subquery:
         return select(*columns).where(*conditions).subquery("awards")
 
     period = terms.cap.per
+    bucket = _bucket(BATCH, period)
     candidates = select(
-        *columns, BATCH.c.member_id, BATCH.c.occurred_at, _bucket(BATCH, period).label("bucket"),
-        func.row_number().over(partition_by=(BATCH.c.advocate_id, _bucket(BATCH, period)),
+        *columns, BATCH.c.member_id, bucket.label("bucket"),
+        func.row_number().over(partition_by=(BATCH.c.advocate_id, bucket),
                                order_by=(BATCH.c.occurred_at, BATCH.c.id)).label("place"),
     ).where(*conditions).subquery("candidates")
+    # The awards already paid in each (member, period) the candidates fall in: counted once per
+    # group, not once per candidate, each count read through the (member, kind, occurred_at)
+    # index. Every activity of a period lies within _PERIOD_REACH of any other one of it, so the
+    # window around one of the group's activities finds them all.
+    groups = (select(BATCH.c.member_id, bucket.label("bucket"),
+                     func.min(BATCH.c.occurred_at).label("seen_at"))
+              .where(*conditions).group_by(BATCH.c.member_id, bucket).subquery("groups"))
     earlier, paid = ACTIVITY.alias("earlier"), LEDGER.alias("paid")
     reach = _PERIOD_REACH[period]
-    already = (
+    paid_in_group = (
         select(func.count()).select_from(paid.join(earlier, earlier.c.id == paid.c.activity_id))
         .where(paid.c.incentive_id == rule.incentive_id,
-               earlier.c.member_id == candidates.c.member_id,
+               earlier.c.member_id == groups.c.member_id,
                earlier.c.kind == rule.activity_kind,
-               earlier.c.occurred_at > scope.shift(candidates.c.occurred_at, -reach),
-               earlier.c.occurred_at < scope.shift(candidates.c.occurred_at, reach),
-               _bucket(earlier, period) == candidates.c.bucket)
+               earlier.c.occurred_at > scope.shift(groups.c.seen_at, -reach),
+               earlier.c.occurred_at < scope.shift(groups.c.seen_at, reach),
+               _bucket(earlier, period) == groups.c.bucket)
         .scalar_subquery()
     )
+    prior = select(groups.c.member_id, groups.c.bucket,
+                   paid_in_group.label("paid")).subquery("prior")
+    already = prior.c.paid
     return (select(candidates.c.advocate_id, candidates.c.activity_id, candidates.c.points,
                    candidates.c.idempotency_key)
+            .select_from(candidates.join(prior, sa.and_(
+                prior.c.member_id == candidates.c.member_id,
+                prior.c.bucket == candidates.c.bucket)))
             .where(candidates.c.place <= terms.cap.max,
                    candidates.c.place + already <= terms.cap.max)
             .subquery("awards"))
 
 
-def capped_candidates(rule: Rule, scope: Scope) -> sa.Update:
-    """Flags the activities in BATCH that a capped points rule considered; those it did not pay
-    were over the cap."""
-    return sa.update(BATCH).where(*_points_rule_candidates(rule, scope)).values(capped=True)
+def uncapped_award_rows(rules: Sequence[Rule], scope: Scope, now: datetime) -> Select:
+    """The ledger rows (LEDGER_COLUMNS) of several uncapped points rules, in one SELECT: each
+    decides alone (no rule reads another's awards), so one INSERT can write them all."""
+    union = sa.union_all(*(award_rows(rule, scope, now) for rule in rules)).subquery("uncapped")
+    return select(*union.c).where(sa.true())  # WHERE true: see award_rows
+
+
+def is_uncapped_points_rule(rule: Rule) -> bool:
+    return rule.kind == IncentiveKind.points_rule and rule.terms.cap is None
+
+
+def capped_candidates(rules: Sequence[Rule], scope: Scope) -> sa.Update:
+    """Flags the activities in BATCH that some of these capped points rules considered; those
+    that were not paid were over a cap. One statement for all the rules."""
+    return sa.update(BATCH).where(sa.or_(*(sa.and_(*_points_rule_candidates(rule, scope))
+                                           for rule in rules))).values(capped=True)
 
 
 def _bucket(activity: sa.Table, period: CapPeriod) -> ColumnElement:

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from shared import ledger
+from shared.activity_queue import insert_activities
 from shared.db import session_scope
 from shared.ledger import EntryKind, Posting
-from shared.models import Activity, Advocate, Community, LedgerEntry, Member, Reward
+from shared.models import Advocate, Community, LedgerEntry, Member, Reward
 from shared.models.base import utcnow
 
 _serial = itertools.count(1)
@@ -61,13 +62,11 @@ async def award(advocate_id: int, points: int, *, community_id: int | None = Non
         if community_id is not None:
             member_id = (await session.get(Advocate, advocate_id)).member_id
             when = at or utcnow()
-            activity = Activity(member_id=member_id, community_id=community_id,
-                                kind="talk_given", occurred_at=when, source="test",
-                                external_id=f"a{n}", local_day=when.date(),
-                                local_week=when.date(), local_month=when.date())
-            session.add(activity)
-            await session.flush()
-            activity_id = activity.id
+            [activity_id] = (await insert_activities(session, [{
+                "member_id": member_id, "community_id": community_id, "kind": "talk_given",
+                "occurred_at": when, "source": "test", "external_id": f"a{n}",
+                "properties": {}, "local_day": when.date(), "local_week": when.date(),
+                "local_month": when.date(), "received_at": utcnow()}])).values()
         entry = await ledger.post(session, Posting(
             advocate_id=advocate_id, kind=kind, points=points, reason="test points",
             idempotency_key=f"test:{n}", activity_id=activity_id, **cause))

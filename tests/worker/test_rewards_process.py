@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from services.worker.rewards import BATCH_SIZE, process_batch
+from shared.activity_queue import insert_activities
 from shared.db import session_scope
 from shared.models import Activity, Advocate, LedgerEntry
 from shared.models.base import utcnow
@@ -47,7 +48,7 @@ async def load_activities(member_ids: list[int], community_id: int, per_member: 
                          "received_at": utcnow()})
     async with session_scope() as session:
         for start in range(0, len(rows), 2000):
-            await session.exec(Activity.__table__.insert(), params=rows[start:start + 2000])
+            await insert_activities(session, rows[start:start + 2000])
 
 
 def expected_awards(rows: list[tuple[int, int, str, datetime, object]],

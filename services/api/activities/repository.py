@@ -6,10 +6,8 @@ from sqlmodel import col, select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.pagination import PageParams, paginate_query
-from shared.ledger import insert_ignoring_duplicates
+from shared.activity_queue import ActivityKey, pending_ids
 from shared.models import Activity, Community
-
-ActivityKey = tuple[str, str]  # (source, external_id)
 
 
 async def existing_ids(session: AsyncSession, id_column: Any, ids: Iterable[int]) -> set[int]:
@@ -26,19 +24,6 @@ async def community_zones(session: AsyncSession, ids: Iterable[int]) -> dict[int
         return {}
     query = select(Community.id, Community.timezone).where(col(Community.id).in_(ids))
     return dict((await session.exec(query)).all())
-
-
-async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[ActivityKey, int]:
-    """Inserts the rows whose (source, external_id) is new; returns their ids by that key."""
-    if not rows:
-        return {}
-    table = Activity.__table__
-    inserted = await session.exec(
-        insert_ignoring_duplicates(session, table)
-        .returning(table.c.source, table.c.external_id, table.c.id),
-        params=rows,
-    )
-    return {(source, external_id): id_ for source, external_id, id_ in inserted.all()}
 
 
 async def ids_by_key(session: AsyncSession, keys: Iterable[ActivityKey]) -> dict[ActivityKey, int]:
@@ -74,9 +59,11 @@ async def list_activities(
         query = query.where(Activity.occurred_at >= start)
     if end:
         query = query.where(Activity.occurred_at < end)
-    if processed is not None:
-        pending = col(Activity.processed_at).is_(None)
-        query = query.where(~pending if processed else pending)
+    if processed:
+        query = query.where(col(Activity.processed_at).is_not(None))
+    elif processed is not None:
+        # The queue is the index of what is pending (processed_at says the same, unindexed).
+        query = query.where(col(Activity.id).in_(pending_ids()))
     if outcome:
         query = query.where(Activity.outcome == outcome)
     return list((await session.exec(

@@ -22,6 +22,7 @@ from services.api.activities.schemas import (
 from services.api.activity_kinds.repository import known_keys
 from services.api.errors import NotFoundError, ProblemError
 from services.api.pagination import PageParams, make_page
+from shared.activity_queue import ActivityKey, insert_activities
 from shared.models import Activity, Member
 from shared.models.base import utcnow
 from shared.rules.calendar import UTC_ZONE, local_buckets
@@ -58,7 +59,7 @@ async def _store(
     received_at = utcnow()
     results: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
-    keyed: list[tuple[int, repository.ActivityKey]] = []
+    keyed: list[tuple[int, ActivityKey]] = []
     for index, item in items:
         errors = []
         if item.member_id not in members:
@@ -79,9 +80,9 @@ async def _store(
                      "local_month": month, "received_at": received_at})
         keyed.append((index, (item.source, item.external_id)))
 
-    new = await repository.insert_new(session, rows)
+    new = await insert_activities(session, rows)
     stored_before = await repository.ids_by_key(session, {key for _, key in keyed} - new.keys())
-    claimed: set[repository.ActivityKey] = set()
+    claimed: set[ActivityKey] = set()
     for index, key in keyed:
         # Only the first item with a new key was stored now; a repeat of it in the same request
         # is a replay like any other.
