@@ -95,7 +95,10 @@ def _sparse_labels(count: int) -> set[int]:
     if count <= MAX_X_LABELS:
         return set(range(count))
     every = math.ceil((count - 1) / (MAX_X_LABELS - 1))
-    return set(range(0, count, every)) | {count - 1}
+    shown = list(range(0, count, every))
+    if count - 1 - shown[-1] < every:
+        shown.pop()  # it would crowd the last label, which is always shown
+    return {*shown, count - 1}
 
 
 # Relevance and impact: the quadrant chart ------------------------------------------------------

@@ -52,6 +52,9 @@ async def test_charts_draw_every_community_and_a_point_opens_its_report(
     await expect(page.get_by_role("heading", level=1)).to_have_text("Chapter 1")
     await expect(page.locator("#health h2")).to_contain_text("of 100")
     await expect(page.locator("svg#rings g.bar")).to_have_count(3)
+    await page.screenshot(path=SCREENSHOTS / "hearth-community-report.png", full_page=True)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.screenshot(path=SCREENSHOTS / "hearth-community-report-phone.png", full_page=True)
 
 
 async def test_build_now_follows_the_run_and_an_export_downloads_a_csv(

@@ -1,6 +1,7 @@
 """The geometry of the server-drawn SVG charts, and the markup their macros make of it."""
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -138,6 +139,11 @@ def test_line_chart_breaks_at_missing_values_and_thins_crowded_labels():
     assert series.path.count("M") == 2  # a new stroke after the gap
     shown = [tick.label for tick in chart.x_ticks]
     assert shown[0] == "W1" and shown[-1] == "W20" and len(shown) <= 8
+    for count in range(9, 60):  # never two labels side by side, wherever the last one falls
+        positions = [tick.value for tick in line_chart(
+            [str(n) for n in range(count)], [], y_label="").x_ticks]
+        assert positions[0] == 0 and positions[-1] == count - 1 and len(positions) <= 8
+        assert min(b - a for a, b in pairwise(positions)) >= 2
 
 
 def test_line_chart_with_one_period_or_none():
