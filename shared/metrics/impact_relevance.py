@@ -63,14 +63,15 @@ async def impact_relevance(
     """Every community (or those of `community_ids`), in id order. Focus kinds default to the
     content kinds."""
     window = Window.of_dates(start, end)
-    posting = await queries.content_kinds(session)
-    focus = sorted(focus_kinds if focus_kinds is not None else posting)
+    await queries.tune_for_reports(session)
+    focus = sorted(focus_kinds if focus_kinds is not None
+                   else await queries.content_kinds(session))
     ids = await queries.community_ids(session, community_ids)
     scope = Scope(None if community_ids is None else tuple(ids))
     names = await queries.names_of(session, Community, ids)
     memberships = await queries.membership_totals(session, scope, window)
     activities = await queries.activity_totals(
-        session, scope, window, posting_kinds=posting, counted_kinds=OUTPUT_KINDS,
+        session, scope, window, counted_kinds=OUTPUT_KINDS,
         focus_kinds=focus, focus_topics=focus_topics)
     events = await queries.event_totals(session, scope, window)
     converted = await queries.converted_new_members(session, scope, window)

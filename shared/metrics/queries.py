@@ -139,31 +139,44 @@ async def membership_totals(session: AsyncSession, scope: Scope, window: Window)
     """key -> (members joined before the window ends, of them new in the window). For the program
     a member counts once, as new when their first membership began in the window."""
     first_joined = _first_joined(scope, window.until)
-    is_new = case((first_joined.c.joined_at >= window.since, 1), else_=0)
     query = (select(first_joined.c.key, func.count().label("members"),
-                    func.sum(is_new).label("new_members"))
+                    _how_many(first_joined.c.joined_at >= window.since).label("new_members"))
              .group_by(first_joined.c.key))
     return await _keyed(session, query)
 
 
+def _per_member(scope: Scope, window: Window, *columns: Any) -> Select:
+    """key, member_id, *columns: the window's activities folded per member (and key)."""
+    return (scope.grouped(Activity.community_id, Activity.member_id.label("member_id"), *columns,
+                          group_by=[Activity.member_id])
+            .where(window.contains(Activity.occurred_at)))
+
+
+def _how_many(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows meet `condition`: portable, unlike PostgreSQL's FILTER."""
+    return func.sum(case((condition, 1), else_=0))
+
+
 async def activity_totals(
-    session: AsyncSession, scope: Scope, window: Window, *, posting_kinds: Sequence[str],
+    session: AsyncSession, scope: Scope, window: Window, *,
     counted_kinds: dict[str, Sequence[str]] | None = None,
     focus_kinds: Sequence[str] = (), focus_topics: Sequence[str] = (),
 ) -> dict:
-    """key -> activities, active_members, active_posters, focus activities, and one count per
-    entry of `counted_kinds` (label -> kinds) in the window."""
-    columns = [
-        func.count().label("activities"),
-        func.count(sa.distinct(Activity.member_id)).label("active_members"),
-        func.count(sa.distinct(case((col(Activity.kind).in_(posting_kinds), Activity.member_id))))
-        .label("active_posters"),
-        func.sum(case((_is_focus(focus_kinds, focus_topics), 1), else_=0)).label("focus"),
-    ]
-    for label, kinds in (counted_kinds or {}).items():
-        columns.append(func.sum(case((col(Activity.kind).in_(kinds), 1), else_=0)).label(label))
-    query = (scope.grouped(Activity.community_id, *columns)
-             .where(window.contains(Activity.occurred_at), counted(Activity.member_id)))
+    """key -> activities, active_members, focus activities, and one count per entry of
+    `counted_kinds` (label -> kinds) in the window. Folded per member first: a hash aggregate
+    and a plain sum are cheaper than COUNT(DISTINCT), which sorts."""
+    sums = {"focus": _is_focus(focus_kinds, focus_topics)}
+    sums.update({label: col(Activity.kind).in_(kinds)
+                 for label, kinds in (counted_kinds or {}).items()})
+    per_member = (
+        _per_member(scope, window, func.count().label("activities"),
+                    *[_how_many(condition).label(label) for label, condition in sums.items()])
+        .subquery())
+    query = (select(per_member.c.key, func.sum(per_member.c.activities).label("activities"),
+                    func.count().label("active_members"),
+                    *[func.sum(per_member.c[label]).label(label) for label in sums])
+             .where(counted(per_member.c.member_id))
+             .group_by(per_member.c.key))
     return await _keyed(session, query)
 
 
@@ -241,12 +254,9 @@ async def member_totals(
     period's activities folds them per member; window functions then rank within each key and
     total it, so every community's figures come from this one query."""
     activity_rows = (
-        scope.grouped(Activity.community_id, Activity.member_id.label("member_id"),
-                      sa.literal(0).label("points"), func.count().label("activities"),
-                      func.sum(case((col(Activity.kind).in_(posting_kinds), 1), else_=0))
-                      .label("posts"),
-                      group_by=[Activity.member_id])
-        .where(window.contains(Activity.occurred_at)))
+        _per_member(scope, window, sa.literal(0).label("points"),
+                    func.count().label("activities"),
+                    _how_many(col(Activity.kind).in_(posting_kinds)).label("posts")))
     ledger = (select(LedgerEntry.points, Advocate.member_id, Activity.community_id)
               .join(Advocate, col(Advocate.id) == LedgerEntry.advocate_id)
               .outerjoin(Activity, col(Activity.id) == LedgerEntry.activity_id)
@@ -298,9 +308,7 @@ async def activity_by_member(
     session: AsyncSession, scope: Scope, window: Window
 ) -> dict[int, dict[int, int]]:
     """key -> {member_id: activities in the window}."""
-    query = (scope.grouped(Activity.community_id, Activity.member_id, func.count(),
-                           group_by=[Activity.member_id])
-             .where(window.contains(Activity.occurred_at), counted(Activity.member_id)))
+    query = _per_member(scope, window, func.count()).where(counted(Activity.member_id))
     counts: dict[int, dict[int, int]] = {}
     for key, member_id, activities in (await session.exec(query)).all():
         counts.setdefault(key, {})[member_id] = activities
