@@ -4,15 +4,15 @@ API (the browser has no API token, so the web fetches the file as the user and s
 
 import asyncio
 import re
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 
 from services.api.communities.schemas import CommunityRead
@@ -25,7 +25,9 @@ from shared.metrics.schemas import (
 from shared.models.reports import ReportKind, ReportRunStatus
 from web import session
 from web.charts import (
+    BarChart,
     BarInput,
+    QuadrantChart,
     ScatterInput,
     SeriesInput,
     bar_chart,
@@ -106,7 +108,7 @@ def community_report_url(community_id: int, period: Period) -> str:
     return f"/reports/communities/{community_id}?{period.query}"
 
 
-def impact_quadrant(impact: ImpactRelevanceReport, period: Period):
+def impact_quadrant(impact: ImpactRelevanceReport, period: Period) -> QuadrantChart:
     """Each community a point, linking to its report for the same period."""
     return quadrant_chart([
         ScatterInput(item.name, item.relevance, item.impact,
@@ -231,7 +233,7 @@ def engagement_figures(report: EngagementReport) -> list[dict[str, Any]]:
             for name, label in ENGAGEMENT_FIGURES]
 
 
-def influence_chart(influence: InfluenceReport):
+def influence_chart(influence: InfluenceReport) -> BarChart:
     return bar_chart([BarInput(ring.capitalize(), influence.ring_counts.get(ring, 0))
                       for ring in ("core", "regular", "casual")],
                      value_label="Members", integer=True)
@@ -272,13 +274,21 @@ async def export(request: Request, api: ApiDep, name: str):
                                          request.query_params.multi_items())
     headers = {"Content-Disposition": upstream.headers.get(
         "content-disposition", f'attachment; filename="{name.rsplit("/", 1)[-1]}"')}
-    return StreamingResponse(upstream.aiter_bytes(), headers=headers,
-                             media_type=upstream.headers.get("content-type", "text/csv"),
-                             background=BackgroundTask(upstream.aclose))
+    return StreamingResponse(_relay(upstream), headers=headers,
+                             media_type=upstream.headers.get("content-type", "text/csv"))
+
+
+async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    """The API's file, chunk by chunk as it arrives; the connection to the API is closed even
+    when the browser goes away halfway (a background task would not run then)."""
+    try:
+        async for chunk in upstream.aiter_bytes():
+            yield chunk
+    finally:
+        await upstream.aclose()
 
 
 # Stored runs -----------------------------------------------------------------------------------
-
 
 
 @router.get("/runs")
