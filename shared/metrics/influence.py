@@ -1,7 +1,6 @@
 """Influence (DESIGN.md section 4): Orbit-style weighted activity with exponential time decay,
 and the CHAOSS onion: core, regular and casual members by their cumulative share of it."""
 
-from collections import defaultdict
 from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,15 +42,11 @@ async def influence(session: AsyncSession, community_id: int | None, start: date
                     half_life_days: float, *, limit: int = 100) -> InfluenceReport:
     if half_life_days <= 0:
         raise ValueError("half_life_days must be positive")
-    scores: dict[int, float] = defaultdict(float)
-    activities: dict[int, int] = defaultdict(int)
-    # One scope, so one key: every row is this community's (or the program's).
-    for _, member_id, kind, day, count in await queries.weighted_activity(
-            session, Scope.of(community_id), Window.of_dates(start, end)):
-        age = max(0, (end - day).days)
-        weight = KIND_WEIGHTS.get(kind, DEFAULT_KIND_WEIGHT)
-        scores[member_id] += count * weight * 0.5 ** (age / half_life_days)
-        activities[member_id] += count
+    scored = await queries.decayed_scores(
+        session, Scope.of(community_id), Window.of_dates(start, end), kind_weights=KIND_WEIGHTS,
+        default_weight=DEFAULT_KIND_WEIGHT, as_of=end, half_life_days=half_life_days)
+    scores = {member_id: score for member_id, (score, _) in scored.items()}
+    activities = {member_id: count for member_id, (_, count) in scored.items()}
     ranked = sorted(scores, key=lambda m: (-scores[m], -activities[m], m))
     rings = onion([scores[m] for m in ranked])
     names = await queries.names_of(session, Member, ranked[:limit])

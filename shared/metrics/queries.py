@@ -381,14 +381,30 @@ async def new_member_buckets(session: AsyncSession, scope: Scope,
     return await _per_bucket(session, inner)
 
 
-async def weighted_activity(session: AsyncSession, scope: Scope, window: Window) -> list:
-    """(key, member_id, kind, local_day, activities) in the window: what influence weighs and
-    decays, already folded to one row per member, kind and day."""
-    query = (scope.grouped(Activity.community_id, Activity.member_id, Activity.kind,
-                           Activity.local_day, func.count().label("activities"),
-                           group_by=[Activity.member_id, Activity.kind, Activity.local_day])
-             .where(window.contains(Activity.occurred_at), counted(Activity.member_id)))
-    return list((await session.exec(query)).all())
+async def decayed_scores(
+    session: AsyncSession, scope: Scope, window: Window, *, kind_weights: dict[str, float],
+    default_weight: float, as_of: date, half_life_days: float,
+) -> dict[int, tuple[float, int]]:
+    """member_id -> (sum of kind weight x 0.5^(age in days / half-life), activities) over the
+    window, age counted from `as_of` by the activity's local day. PostgreSQL computes it in one
+    aggregate; SQLite (whose math functions are a build option) sends one row per member and day
+    for Python to decay."""
+    weight = case(kind_weights, value=Activity.kind, else_=default_weight)
+    activities = func.count().label("activities")
+    if session.bind.dialect.name == "postgresql":
+        age = func.greatest(sa.literal(as_of, sa.Date) - Activity.local_day, 0)
+        decay = func.power(0.5, sa.cast(age, sa.Float) / half_life_days)
+        query = _per_member(scope, window, func.sum(weight * decay), activities)
+        rows = (await session.exec(query.where(counted(Activity.member_id)))).all()
+        return {member_id: (float(score), count) for _, member_id, score, count in rows}
+    query = (_per_member(scope, window, Activity.local_day, func.sum(weight), activities)
+             .group_by(Activity.local_day).where(counted(Activity.member_id)))
+    scores: dict[int, tuple[float, int]] = {}
+    for _, member_id, day, weighed, count in (await session.exec(query)).all():
+        score, total = scores.get(member_id, (0.0, 0))
+        age = max(0, (as_of - day).days)
+        scores[member_id] = (score + weighed * 0.5 ** (age / half_life_days), total + count)
+    return scores
 
 
 async def names_of(session: AsyncSession, model: type[Community] | type[Member],
