@@ -24,7 +24,6 @@ WRITE = "events:write"
 
 FILTERS = FormSpec(fields=("community_id", "when", "status"))
 WHEN = [("upcoming", "Upcoming"), ("past", "Past"), ("", "Any time")]
-STATUSES = [("", "Any"), *((status.value, status.capitalize()) for status in EventStatus)]
 EVENT_FORM = FormSpec(
     fields=("community_id", "title", "format", "starts_at", "ends_at", "venue", "link",
             "capacity", "code_of_conduct_url", "description"),
@@ -99,7 +98,7 @@ async def list_events(request: Request, api: ApiDep):
     communities = await _communities(api)
     return render(request, "events/list.html",
                   {"page": page, "filters": filters, "when_choices": WHEN,
-                   "statuses": STATUSES, "local": Zones(communities),
+                   "statuses": list(EventStatus), "local": Zones(communities),
                    "communities": _community_choices(communities)},
                   fragment="results", status_code=filters.status_code)
 
@@ -150,7 +149,8 @@ async def month_calendar(
                    "weeks": calendar.Calendar().monthdatescalendar(first.year, first.month),
                    "by_day": by_day, "local": local, "today": datetime.now(zone).date(),
                    "previous_month": _shift_month(first, -1), "next_month": following,
-                   "communities": _community_choices(communities)},
+                   "communities": _community_choices(communities),
+                   "filters": FormState({"community_id": community_id})},
                   fragment="month")
 
 
