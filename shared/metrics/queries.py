@@ -257,9 +257,12 @@ async def member_totals(
         _per_member(scope, window, sa.literal(0).label("points"),
                     func.count().label("activities"),
                     _how_many(col(Activity.kind).in_(posting_kinds)).label("posts")))
-    ledger = (select(LedgerEntry.points, Advocate.member_id, Activity.community_id)
+    # A lookup by primary key per entry: a join would have PostgreSQL hash every activity.
+    community_of_entry = (select(Activity.community_id)
+                          .where(col(Activity.id) == LedgerEntry.activity_id).scalar_subquery())
+    ledger = (select(LedgerEntry.points, Advocate.member_id,
+                     community_of_entry.label("community_id"))
               .join(Advocate, col(Advocate.id) == LedgerEntry.advocate_id)
-              .outerjoin(Activity, col(Activity.id) == LedgerEntry.activity_id)
               .where(col(LedgerEntry.kind).in_(list(LIFETIME_KINDS)),
                      window.contains(LedgerEntry.created_at))
               .subquery())
