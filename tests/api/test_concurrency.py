@@ -115,3 +115,33 @@ async def test_concurrent_retries_with_one_idempotency_key_apply_once(client, ad
     assert len({r.json()["id"] for r in responses[8:]}) == 1
     assert await points_state(advocate["id"]) == {"balance": 115, "ledger": 115, "lifetime": 125}
     assert await reward_stock(reward["id"]) == 9
+
+
+async def test_a_ban_racing_redemptions_leaves_none_of_them_holding_points(client, admin):
+    """Each redemption either ran before the ban (and the ban cancelled it, refunding) or after
+    it (and was refused): none slips between the ban's check and its cancellations."""
+    h = admin["headers"]
+    advocate = await make_advocate(client, h, points=1_000)
+    reward = await make_reward(client, h, cost_points=10, requires_approval=True)
+    filed = await client.post("/v1/moderation/reports", headers=h, json={
+        "subject_member_id": advocate["member_id"], "reason": "spam"})
+
+    async def ban():
+        return await client.post(f"/v1/moderation/reports/{filed.json()['id']}/resolve",
+                                 json={"action": "ban", "note": "Out"}, headers=h)
+
+    async def redeem():
+        return await client.post("/v1/redemptions", json={
+            "advocate_id": advocate["id"], "reward_id": reward["id"]}, headers=h)
+
+    responses = await asyncio.gather(*(redeem() for _ in range(6)), ban(),
+                                     *(redeem() for _ in range(6)))
+    assert responses[6].status_code == 200
+    outcomes = Counter((r.status_code, r.json().get("type")) for r in responses[:6] + responses[7:])
+    assert set(outcomes) <= {(201, None), (409, "member-banned")}
+    listed = (await client.get("/v1/redemptions", params={"advocate_id": advocate["id"]},
+                               headers=h)).json()["items"]
+    assert len(listed) == outcomes[(201, None)]
+    assert all(item["status"] == "cancelled" for item in listed)
+    assert await points_state(advocate["id"]) == {"balance": 1_000, "ledger": 1_000,
+                                                  "lifetime": 1_000}

@@ -47,6 +47,18 @@ async def list_views(
     return list((await session.exec(query)).all())
 
 
+async def lock_member_of(session: AsyncSession, advocate_id: int) -> Member | None:
+    """The advocate's member under a shared row lock (FOR SHARE on PostgreSQL): a ban, which
+    locks the member for update, either waits for this redemption to commit (and then cancels
+    it) or has committed first (and this request sees the member banned). Taken before the
+    advocate's lock, in the order a ban takes them (member, then the advocate's balance), so the
+    two never deadlock."""
+    query = (select(Member).join(Advocate, col(Advocate.member_id) == Member.id)
+             .where(Advocate.id == advocate_id).with_for_update(read=True, of=Member)
+             .execution_options(populate_existing=True))
+    return (await session.exec(query)).scalars().first()
+
+
 async def pending_ids(session: AsyncSession, member_id: int) -> list[int]:
     """The member's advocate's redemptions that still hold their points and were not handed over
     (requested or approved), oldest first."""

@@ -23,7 +23,7 @@ from services.api.redemptions.schemas import (
 from services.api.rewards import repository as rewards_repository
 from shared import ledger
 from shared.ledger import EntryKind, InsufficientPointsError, Posting
-from shared.models import Member, Redemption, Reward
+from shared.models import Redemption, Reward
 from shared.models.base import utcnow
 from shared.models.enums import MemberStatus
 
@@ -65,10 +65,11 @@ async def _redeemable_reward(session: AsyncSession, reward_id: int) -> Reward:
 async def request_redemption(
     session: AsyncSession, advocate_id: int, reward_id: int, principal: Principal
 ) -> RedemptionRead:
+    member = await repository.lock_member_of(session, advocate_id)
     # The advocate's row lock serializes their redemptions, so the per-member count below cannot
     # be outrun by a concurrent request of the same advocate.
     advocate = await advocates_repository.lock(session, advocate_id)
-    if advocate is None:
+    if member is None or advocate is None:
         raise unknown_reference("advocate_id", "advocate", advocate_id)
     if advocate.status != AdvocateStatus.active:
         raise ProblemError(409, f"Advocate {advocate_id} is {advocate.status}; only active "
@@ -76,7 +77,6 @@ async def request_redemption(
                            current_status=advocate.status)
     # A ban does not touch the advocate's status (lifting it restores the member as they were),
     # so the member's standing is checked here on its own.
-    member = await session.get(Member, advocate.member_id)
     if member.status == MemberStatus.banned:
         raise ProblemError(409, f"Advocate {advocate_id}'s member is banned; a banned member "
                                 "redeems nothing.", type_="member-banned")
