@@ -1,7 +1,8 @@
 """The set-based queries every report is built from. Each one answers for many communities at
 once with GROUP BY (or for the whole program without it), so a report over 500 communities costs
 the same handful of queries as a report over one. The SQL runs on PostgreSQL and SQLite alike:
-medians and decay are computed in Python over bounded, already-aggregated rows."""
+medians are computed in Python over bounded rows, and influence's decay (which needs math
+functions SQLite may lack) is the one query that PostgreSQL answers differently."""
 
 import statistics
 from collections.abc import Iterable, Sequence
@@ -115,9 +116,9 @@ async def tune_for_reports(session: AsyncSession) -> None:
         await session.exec(sa.text("SET LOCAL work_mem = '64MB'"))
 
 
-def count_of(row: sa.Row | None, field: str) -> int:
+def count_of(row: sa.Row | None, name: str) -> int:
     """A count from a keyed row; a key with no row counted nothing."""
-    return int(getattr(row, field) or 0) if row is not None else 0
+    return int(getattr(row, name) or 0) if row is not None else 0
 
 
 async def _keyed(session: AsyncSession, query: Select) -> dict[int, sa.Row]:
