@@ -8,9 +8,10 @@ from arq import cron, func
 
 from services.worker.imports import import_members
 from services.worker.incentive_preview import preview_incentive, rescore_incentive
+from services.worker.maintenance import purge_idempotency_records
 from services.worker.moderation import end_suspensions
 from services.worker.reports import build_report, schedule_reports
-from services.worker.rewards import process_pending_activities
+from services.worker.rewards import process_pending_activities, requeue_unqueued
 from services.worker.sweep import JOB_TIMEOUT, sweep_jobs
 from shared.db import get_engine
 from shared.jobs import (
@@ -55,12 +56,18 @@ class WorkerSettings:
         # Activities still pending (their job lost, Redis down) are awarded within a minute.
         cron(process_pending_activities, second=30, run_at_startup=True,
              timeout=LONG_JOB_TIMEOUT),
+        # Pending activities that bypassed the queue (a bulk load, a manual fix): hourly, as it
+        # reads the whole activity table.
+        cron(requeue_unqueued, minute=45, second=45, run_at_startup=True,
+             timeout=LONG_JOB_TIMEOUT),
         # Suspensions that have run out end within five minutes.
         cron(end_suspensions, minute=set(range(0, 60, 5)), second=15, run_at_startup=True),
         # Scheduled reports that are due are stored once a day, and at start so a worker that
         # was down at that hour catches up; a second run stores nothing twice.
         cron(schedule_reports, hour=2, minute=20, second=0, run_at_startup=True,
              timeout=LONG_JOB_TIMEOUT),
+        # Idempotency records past their retention go once an hour.
+        cron(purge_idempotency_records, minute=7, second=45),
     ]
     on_startup = startup
     on_shutdown = shutdown
