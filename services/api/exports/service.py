@@ -25,7 +25,7 @@ from services.api.advocates.service import get_advocate, ledger_entry_read
 from services.api.exports import repository
 from services.api.exports.schemas import ActivitiesQuery, LedgerQuery, MembersQuery
 from services.api.members.repository import identities_of
-from services.api.members.service import _read as member_read
+from services.api.members.service import member_read
 from shared.db import session_scope
 from shared.models import Member
 from shared.models.base import utcnow

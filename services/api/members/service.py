@@ -27,7 +27,8 @@ from shared.models.members import email_key_of
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
-def _read(member: Member, identities: list[MemberIdentity]) -> MemberRead:
+def member_read(member: Member, identities: list[MemberIdentity]) -> MemberRead:
+    """What the API returns for a member; CSV exports build their rows from it too."""
     return MemberRead.model_validate(
         {**member.model_dump(), "identities": [IdentityRead.model_validate(i) for i in identities]}
     )
@@ -50,7 +51,7 @@ async def _editable_member(session: AsyncSession, member_id: int) -> Member:
 async def read_member(session: AsyncSession, member_id: int) -> MemberRead:
     member = await get_member(session, member_id)
     identities = await repository.identities_of(session, [member_id])
-    return _read(member, identities[member_id])
+    return member_read(member, identities[member_id])
 
 
 async def _refuse_taken_email(session: AsyncSession, email: str, member_id: int | None) -> None:
@@ -81,7 +82,7 @@ async def create_member(session: AsyncSession, body: MemberCreate) -> MemberRead
     session.add(member)
     await session.flush()
     identities = await _set_identities(session, member.id, body.identities)
-    return _read(member, identities)
+    return member_read(member, identities)
 
 
 async def update_member(session: AsyncSession, member_id: int, body: MemberUpdate) -> MemberRead:
@@ -114,14 +115,14 @@ async def erase_member(session: AsyncSession, member_id: int) -> MemberRead:
         await repository.delete_identities(session, member_id)
         session.add(member)
         await session.flush()
-    return _read(member, [])
+    return member_read(member, [])
 
 
 async def list_members(session: AsyncSession, params: PageParams, **filters) -> MemberPage:
     rows = await repository.list_members(session, params, **filters)
     members, cursor = make_page(rows, params)
     identities = await repository.identities_of(session, [member.id for member in members])
-    return MemberPage(items=[_read(m, identities[m.id]) for m in members], next_cursor=cursor)
+    return MemberPage(items=[member_read(m, identities[m.id]) for m in members], next_cursor=cursor)
 
 
 def _read_membership(membership: Membership, community_name: str) -> MembershipRead:
