@@ -1,12 +1,15 @@
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.advocates.schemas import ADVOCATE_COLUMNS, TIER_COLUMNS, AdvocateStatus
 from services.api.pagination import PageParams, paginate_query, paginate_sorted
+from shared.db import PreparedRead
 from shared.models import (
     Activity,
     Advocate,
@@ -151,6 +154,17 @@ async def get_view_by_access_token(session: AsyncSession, token_hash: str, now: 
     """The view of the advocate an unexpired, unrevoked link belongs to, unless removed."""
     return (await session.exec(_VIEW_BY_ACCESS_TOKEN,
                                params={"token_hash": token_hash, "now": now})).first()
+
+
+# GET /v1/me on PostgreSQL: the same query, run on the driver's connection.
+_PREPARED_VIEW_BY_ACCESS_TOKEN = PreparedRead(_VIEW_BY_ACCESS_TOKEN)
+
+
+async def read_view_by_access_token(engine: AsyncEngine, token_hash: str,
+                                    now: datetime) -> dict[str, Any] | None:
+    """get_view_by_access_token outside any session or transaction (shared.db.PreparedRead):
+    PostgreSQL only."""
+    return await _PREPARED_VIEW_BY_ACCESS_TOKEN.first(engine, token_hash=token_hash, now=now)
 
 
 async def list_access_links(

@@ -63,8 +63,8 @@ class AdvocateRead(BaseModel):
 
     @classmethod
     def from_view(cls, row) -> "AdvocateRead":
-        """From a row of `advocates.repository.ADVOCATE_VIEW`."""
-        row = row._mapping
+        """From a row of `advocates.repository.ADVOCATE_VIEW`, or its mapping."""
+        row = getattr(row, "_mapping", row)
         next_tier = _tier_from(row, "next_tier_")
         return cls(
             **{name: row[name] for name in ADVOCATE_COLUMNS},

@@ -15,6 +15,12 @@ from services.api.auth.permissions import ROLE_PERMISSIONS, Permission
 from services.api.auth.security import digest
 from services.api.deps import SessionDep
 from services.api.errors import ProblemError
+from shared.db import (
+    get_engine,
+    get_read_sessionmaker,
+    get_sessionmaker,
+    retry_on_stale_connection,
+)
 from shared.models import ApiKey, StaffUser
 from shared.models.base import utcnow
 from shared.models.enums import StaffRole
@@ -63,15 +69,27 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, detail, type_="unauthorized", headers={"WWW-Authenticate": "Bearer"})
 
 
-async def authenticate(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def _is_access_link(credentials: HTTPAuthorizationCredentials | None) -> bool:
+    return (credentials is not None
+            and credentials.credentials.startswith(f"{ADVOCATE_TOKEN_PREFIX}_"))
+
+
+async def authenticate(session: SessionDep, credentials: CredentialsDep) -> Principal:
+    # Every request's first statement: a pooled connection found dead is replaced here.
+    return await retry_on_stale_connection(session, lambda: _resolve(session, credentials))
+
+
+async def _resolve(
+    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     if credentials is None:
         raise _unauthorized("Sign in: send `Authorization: Bearer <token>`.")
     token_hash = digest(credentials.credentials)
     now = utcnow()
-    if credentials.credentials.startswith(f"{ADVOCATE_TOKEN_PREFIX}_"):
+    if _is_access_link(credentials):
         return await _authenticate_advocate(session, token_hash, now)
     found = await repository.get_staff_by_token(session, token_hash, now)
     if found:
@@ -93,7 +111,11 @@ async def authenticate(
 async def _authenticate_advocate(
     session: AsyncSession, token_hash: str, now: datetime
 ) -> Principal:
-    row = await advocate_repository.get_view_by_access_token(session, token_hash, now)
+    return _advocate_principal(
+        await advocate_repository.get_view_by_access_token(session, token_hash, now))
+
+
+def _advocate_principal(row) -> Principal:
     if row is None:
         raise _unauthorized("The access link is unknown, expired or revoked, "
                             "or the advocate was removed from the program.")
@@ -109,6 +131,26 @@ async def _advocate_self(principal: Annotated[Principal, Depends(authenticate)])
 
 # The advocate behind an access-link token, for the /v1/me endpoints.
 AdvocateSelfDep = Annotated[Principal, Depends(_advocate_self)]
+
+
+async def _advocate_self_reading(credentials: CredentialsDep) -> Principal:
+    """AdvocateSelfDep for a handler that needs nothing but the advocate (GET /v1/me): the link
+    is checked and its advocate read by one query outside any transaction, before the handler
+    runs: on PostgreSQL straight on the driver's connection (shared.db.PreparedRead), elsewhere
+    in an autocommit session. Any other token takes the usual way to its 401 or 403."""
+    if not _is_access_link(credentials):
+        async with get_sessionmaker()() as session:
+            return await _advocate_self(await authenticate(session, credentials))
+    token_hash, now, engine = digest(credentials.credentials), utcnow(), get_engine()
+    if engine.dialect.name == "postgresql":
+        return _advocate_principal(
+            await advocate_repository.read_view_by_access_token(engine, token_hash, now))
+    async with get_read_sessionmaker()() as session:
+        return await retry_on_stale_connection(
+            session, lambda: _authenticate_advocate(session, token_hash, now))
+
+
+AdvocateSelfReadingDep = Annotated[Principal, Depends(_advocate_self_reading)]
 
 
 class RequirePermission:

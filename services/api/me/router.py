@@ -3,11 +3,11 @@ staff tokens and API keys get 403 here, and the link's token gets 403 everywhere
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from services.api.advocates import service as advocates_service
 from services.api.advocates.schemas import AdvocateRead, LedgerPage
-from services.api.auth.principal import AdvocateSelfDep
+from services.api.auth.principal import AdvocateSelfDep, AdvocateSelfReadingDep
 from services.api.deps import SessionDep
 from services.api.feedback import service as feedback_service
 from services.api.feedback.schemas import FeedbackPage, FeedbackSort
@@ -23,9 +23,10 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 
 @router.get("", summary="My status: balance, tier and progress to the next",
             response_model=AdvocateRead)
-async def get_me(me: AdvocateSelfDep):
-    """Read with the access link itself: one indexed query per call."""
-    return me.advocate
+async def get_me(me: AdvocateSelfReadingDep):
+    """Read with the access link itself: one indexed query per call, outside any transaction.
+    The advocate is a validated AdvocateRead already: serialised once, not validated again."""
+    return Response(me.advocate.model_dump_json(), media_type="application/json")
 
 
 @router.get("/ledger", summary="My point movements, newest first", response_model=LedgerPage)
