@@ -3,10 +3,10 @@ queries: one lookup each for its members, communities and kinds, one multi-row
 INSERT … ON CONFLICT DO NOTHING, and one lookup of the replays' ids. Points are not decided here:
 the worker does that for every activity still pending (see services/worker/rewards.py)."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.activities import repository
@@ -106,16 +106,29 @@ async def create_activity(session: AsyncSession, body: ActivityCreate) -> tuple[
     return status, ActivityRead.model_validate(activity)
 
 
+# The items of a bulk request, validated by one call into pydantic-core rather than one per item.
+_ITEMS = TypeAdapter(list[ActivityCreate])
+
+
+def _validate_items(raw_items: list[dict[str, Any]]) -> tuple[
+        list[tuple[int, ActivityCreate]], list[dict[str, Any]]]:
+    """(index, item) for the valid items, and a rejected result for each invalid one. One pass
+    over the list when all are valid (the usual case); otherwise a second over the valid ones."""
+    try:
+        return list(enumerate(_ITEMS.validate_python(raw_items))), []
+    except ValidationError as exc:
+        errors: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for e in exc.errors():
+            index, *loc = e["loc"]
+            errors[index].append({"loc": loc, "msg": e["msg"], "type": e["type"]})
+    valid_indexes = [index for index in range(len(raw_items)) if index not in errors]
+    items = _ITEMS.validate_python([raw_items[index] for index in valid_indexes])
+    return (list(zip(valid_indexes, items, strict=True)),
+            [_result(index, BulkItemStatus.rejected, errors=errors[index]) for index in errors])
+
+
 async def create_bulk(session: AsyncSession, body: BulkActivities) -> tuple[int, BulkResult]:
-    valid: list[tuple[int, ActivityCreate]] = []
-    results: list[dict[str, Any]] = []
-    for index, raw in enumerate(body.items):
-        try:
-            valid.append((index, ActivityCreate.model_validate(raw)))
-        except ValidationError as exc:
-            results.append(_result(index, BulkItemStatus.rejected, errors=[
-                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
-                for e in exc.errors()]))
+    valid, results = _validate_items(body.items)
     results += await _store(session, valid)
     results.sort(key=lambda result: result["index"])
     counts = Counter(result["status"] for result in results)
