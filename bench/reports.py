@@ -1,18 +1,22 @@
 """reports: the engagement reports of 500 communities for a month over 1M activities (x
 BENCH_SCALE), computed by `shared.metrics.engagement.engagement_for_communities` as the worker's
-schedule computes them. Target: under 5 s (DESIGN.md section 6).
+schedule computes them. Target: under 5 s (DESIGN.md section 6). reports_health: their health
+reports as of the period's end, by `shared.metrics.health.health_for_communities`, the other half
+of the schedule. Target: under 5 s.
 
 The data: the reward bench's communities, members and skewed activities over 60 days; every
 member joined their home community (some of them within the month); a few banned, test and staff
 members, whose activity must count nowhere; events with check-ins, feedback with staff responses,
 and ledger awards for a tenth of the advocates' activities, so every query of the report has rows.
 
-Baseline: one plain `SELECT community_id, count(*) … GROUP BY community_id` over the month's
-activities: the least any per-community report must read, so value / baseline says how many such
-scans the whole report costs. Both are timed as the median of three runs after a warm-up.
+Baseline: one plain `SELECT community_id, count(*) … GROUP BY community_id` over the activities
+the report reads (the month; for health, its two 90-day windows): the least any per-community
+report must read, so value / baseline says how many such scans the whole report costs. All are
+timed as the median of three runs after a warm-up.
 
-Correctness: the report of the busiest community computed alone (`engagement`) must equal its
-entry in the set-based result, and its activity counts must match hand-written SQL."""
+Correctness: the reports of the busiest community computed alone (`engagement`, `health`) must
+equal its entries in the set-based results, and its engagement activity counts must match
+hand-written SQL."""
 
 import random
 import statistics
@@ -28,6 +32,8 @@ from bench.console import log
 from bench.results import CorrectnessError, Result
 from shared.db import make_engine
 from shared.metrics.engagement import engagement, engagement_for_communities
+from shared.metrics.health import PERIOD_DAYS as HEALTH_PERIOD_DAYS
+from shared.metrics.health import health, health_for_communities
 
 TARGET_SECONDS = 5.0
 RUNS = 3
@@ -152,10 +158,14 @@ async def run(cfg: BenchConfig) -> list[Result]:
         f"period {start} .. {end}")
     since = datetime.combine(start, datetime.min.time(), UTC)
     until = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
+    # Health reads its 90 days up to the end and the 90 before.
+    health_since = until - timedelta(days=2 * HEALTH_PERIOD_DAYS)
 
     conn = await db.connect(cfg.database_url)
     try:
         baseline = await _median_seconds(lambda: conn.fetch(BASELINE_SQL, since, until))
+        health_baseline = await _median_seconds(
+            lambda: conn.fetch(BASELINE_SQL, health_since, until))
     finally:
         await conn.close()
 
@@ -163,13 +173,20 @@ async def run(cfg: BenchConfig) -> list[Result]:
     try:
         async with AsyncSession(engine) as session:
             reports: list = []
+            health_reports: list = []
 
             async def compute() -> None:
                 reports[:] = await engagement_for_communities(session, start, end)
 
+            async def compute_health() -> None:
+                health_reports[:] = await health_for_communities(
+                    session, [report.community_id for report in reports], end)
+
             seconds = await _median_seconds(compute)
+            health_seconds = await _median_seconds(compute_health)
             busiest = max(reports, key=lambda r: r.activities)
             alone = await engagement(session, busiest.community_id, start, end)
+            health_alone = await health(session, busiest.community_id, end)
     finally:
         await engine.dispose()
 
@@ -179,17 +196,33 @@ async def run(cfg: BenchConfig) -> list[Result]:
     finally:
         await conn.close()
     _check(reports, cfg.sizes.communities, busiest, alone, expected)
+    _check_health(health_reports, cfg.sizes.communities, health_alone)
     log(f"reports: {len(reports)} reports in {seconds:.2f} s; GROUP BY baseline "
         f"{baseline:.3f} s; community {busiest.community_id}: {busiest.activities} activities, "
         f"{busiest.active_members} active, {busiest.members} members")
-    return [Result(
-        name="reports", value=seconds, baseline=baseline, target=TARGET_SECONDS, unit="s",
+    log(f"reports_health: {len(health_reports)} reports in {health_seconds:.2f} s; GROUP BY "
+        f"baseline {health_baseline:.3f} s; community {busiest.community_id}: score "
+        f"{health_alone.score}")
+    return [
+        _result("reports", seconds, baseline,
+                f"engagement_for_communities over {len(reports)} communities for {PERIOD_DAYS} "
+                "days; baseline: one GROUP BY community_id over the same activities",
+                communities=len(reports), activities=loaded,
+                period_activities=sum(r.activities for r in reports)),
+        _result("reports_health", health_seconds, health_baseline,
+                f"health_for_communities over {len(health_reports)} communities as of {end}; "
+                f"baseline: one GROUP BY community_id over its {2 * HEALTH_PERIOD_DAYS} days of "
+                "activities",
+                communities=len(health_reports)),
+    ]
+
+
+def _result(name: str, seconds: float, baseline: float, note: str, **extra) -> Result:
+    return Result(
+        name=name, value=seconds, baseline=baseline, target=TARGET_SECONDS, unit="s",
         goal="below",
-        extra={"communities": len(reports), "activities": loaded,
-               "period_activities": sum(r.activities for r in reports),
-               "times_baseline": round(seconds / baseline, 1) if baseline else None},
-        notes=[f"engagement_for_communities over {len(reports)} communities for {PERIOD_DAYS} "
-               f"days; baseline: one GROUP BY community_id over the same activities"])]
+        extra={**extra, "times_baseline": round(seconds / baseline, 1) if baseline else None},
+        notes=[note])
 
 
 def _check(reports: list, communities: int, busiest, alone, expected) -> None:
@@ -206,3 +239,16 @@ def _check(reports: list, communities: int, busiest, alone, expected) -> None:
     if not busiest.top_members or not busiest.events or not busiest.feedback_count:
         raise CorrectnessError(f"community {busiest.community_id}: the report misses data the "
                                f"bench loaded: {busiest}")
+
+
+def _check_health(reports: list, communities: int, alone) -> None:
+    if len(reports) != communities:
+        raise CorrectnessError(f"{len(reports)} health reports for {communities} communities")
+    together = next((r for r in reports if r.community_id == alone.community_id), None)
+    if together != alone:
+        raise CorrectnessError(f"community {alone.community_id}: health() alone differs from "
+                               f"health_for_communities(): {alone} vs {together}")
+    components = alone.components
+    if not components["activity_trend"].value or not components["organisers"].value:
+        raise CorrectnessError(f"community {alone.community_id}: the health report misses data "
+                               f"the bench loaded: {alone}")

@@ -5,11 +5,11 @@ An on-demand run has a `Job` row that carries its progress and attempts; the swe
 again if Redis lost it, and a second run of the job stores nothing twice (each step is a
 conditional UPDATE on the job's status).
 
-The schedule computes its reports first, read-only and set-based (one engagement computation
-for a chunk of communities), then stores them with one conditional INSERT per chunk: the partial
-unique index on (kind, community, period, trigger) makes a second run, or two workers at once,
-store each community's report for a period once. A run cut short loses only its current chunk,
-which the next run finds still due."""
+The schedule computes its reports first, read-only and set-based (one engagement or health
+computation for a chunk of communities), then stores them with one conditional INSERT per chunk:
+the partial unique index on (kind, community, period, trigger) makes a second run, or two workers
+at once, store each community's report for a period once. A run cut short loses only its current
+chunk, which the next run finds still due."""
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,7 +25,7 @@ from shared.db import session_scope
 from shared.ledger import insert_ignoring_duplicates
 from shared.metrics.engagement import engagement, engagement_for_communities
 from shared.metrics.growth import growth
-from shared.metrics.health import health
+from shared.metrics.health import health, health_for_communities
 from shared.metrics.impact_relevance import impact_relevance
 from shared.metrics.influence import influence
 from shared.metrics.schemas import GrowthInterval, ImpactRelevanceWeights
@@ -40,8 +40,8 @@ log = logging.getLogger("hearth.worker.reports")
 # A run that keeps dying (a bug, a timeout) is given up after this many.
 MAX_ATTEMPTS = 5
 ACTIVE = (JobStatus.queued, JobStatus.running)
-# Communities computed and stored together by the schedule: one set-based engagement computation
-# and one INSERT each, with memory bounded whatever the number of communities.
+# Communities computed and stored together by the schedule: one set-based computation and one
+# INSERT each, with memory bounded whatever the number of communities.
 SCHEDULE_CHUNK = 100
 SCHEDULED_KINDS = (ReportKind.engagement, ReportKind.health)
 
@@ -172,8 +172,8 @@ async def _engagement_reports(
 async def _health_reports(
     session: AsyncSession, community_ids: Sequence[int], _: date, end: date
 ) -> dict[int, BaseModel]:
-    return {community_id: await health(session, community_id, end)
-            for community_id in community_ids}
+    reports = await health_for_communities(session, community_ids, end)
+    return {report.community_id: report for report in reports}
 
 
 BUILDERS: dict[ReportKind, Builder] = {ReportKind.engagement: _engagement_reports,

@@ -1,10 +1,11 @@
 """A community's health score (DESIGN.md section 4): a weighted mean of six components, each
 scored 0-100, over the 90 days up to `as_of` compared with the 90 days before."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.metrics import queries
@@ -67,26 +68,48 @@ EXPLANATION = (
 
 
 async def health(session: AsyncSession, community_id: int, as_of: date) -> HealthReport:
-    community = await session.get(Community, community_id)
-    if community is None:
+    reports = await health_for_communities(session, [community_id], as_of)
+    if not reports:
         raise LookupError(f"community {community_id} does not exist")
-    scope = Scope.of(community_id)
+    return reports[0]
+
+
+async def health_for_communities(
+    session: AsyncSession, community_ids: Iterable[int], as_of: date
+) -> list[HealthReport]:
+    """A report per community of `community_ids` that exists, in id order, from the same
+    handful of queries whatever their number."""
+    wanted = list(community_ids)
+    rows = await session.exec(select(Community.id, Community.code_of_conduct_url)
+                              .where(col(Community.id).in_(wanted)).order_by(Community.id))
+    code_of_conduct = dict(rows.all())
+    if not code_of_conduct:
+        return []
+    scope = Scope(tuple(code_of_conduct))
     current = Window.of_dates(as_of - timedelta(days=PERIOD_DAYS - 1), as_of)
     previous = Window.of_dates(as_of - timedelta(days=2 * PERIOD_DAYS - 1),
                                as_of - timedelta(days=PERIOD_DAYS))
-    now_active = (await queries.activity_by_member(session, scope, current)).get(community_id, {})
-    before = (await queries.activity_by_member(session, scope, previous)).get(community_id, {})
+    await queries.tune_for_reports(session)
+    now_active = await queries.activity_by_member(session, scope, current)
+    before = await queries.activity_by_member(session, scope, previous)
     organisers = await queries.organiser_counts(session, scope, current.until)
     waited = await queries.first_response_hours(session, scope, current,
                                                 waiting_until=min(current.until, utcnow()))
-    values = {
-        "activity_trend": _trend(sum(now_active.values()), sum(before.values())),
-        "retention": len(before.keys() & now_active.keys()) / len(before) if before else None,
-        "contributor_absence_factor": float(absence_factor(now_active.values())),
-        "organisers": float(count_of(organisers.get(community_id), "organisers")),
-        "code_of_conduct": 1.0 if community.code_of_conduct_url else 0.0,
-        "responsiveness": queries.median(waited.get(community_id)),
-    }
+    reports = []
+    for community_id, code_of_conduct_url in code_of_conduct.items():
+        now, then = now_active.get(community_id, {}), before.get(community_id, {})
+        reports.append(_report(community_id, as_of, {
+            "activity_trend": _trend(sum(now.values()), sum(then.values())),
+            "retention": len(then.keys() & now.keys()) / len(then) if then else None,
+            "contributor_absence_factor": float(absence_factor(now.values())),
+            "organisers": float(count_of(organisers.get(community_id), "organisers")),
+            "code_of_conduct": 1.0 if code_of_conduct_url else 0.0,
+            "responsiveness": queries.median(waited.get(community_id)),
+        }))
+    return reports
+
+
+def _report(community_id: int, as_of: date, values: dict[str, float | None]) -> HealthReport:
     components = {name: _component(RULES[name], value) for name, value in values.items()}
     scored = [c for c in components.values() if c.value is not None]
     total_weight = sum(c.weight for c in scored)

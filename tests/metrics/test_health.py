@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from shared.db import session_scope
-from shared.metrics.health import absence_factor, health
+from shared.metrics.health import absence_factor, health, health_for_communities
 from tests.metrics import world
 
 AS_OF = date(2026, 10, 31)
@@ -82,6 +82,40 @@ async def test_unanswered_feedback_counts_its_wait_up_to_as_of():
     await world.feedback(m, c, "2026-10-31T12:00:00", response_after_hours=1)
     report = await _health(c)
     assert report.components["responsiveness"].value == 24.0
+
+
+async def test_many_communities_at_once_equal_each_alone():
+    """Members active in several communities, and activity tied to none, are counted in each
+    community apart; a missing community is left out."""
+    busy = await world.community(code_of_conduct_url="https://example.org/coc")
+    quiet = await world.community()
+    empty = await world.community()
+    a, b, cc = [await world.member() for _ in range(3)]
+    for m in (a, b):
+        await world.join(m, busy, "2026-01-01T00:00:00", role="organiser")
+    await world.join(cc, quiet, "2026-01-01T00:00:00", role="organiser")
+    await world.activities(a, busy, "post_created", "2026-06-01T10:00:00", 4)
+    await world.activities(b, busy, "post_created", "2026-06-01T10:00:00", 2)
+    await world.activities(a, busy, "post_created", "2026-09-01T10:00:00", 3)
+    await world.activities(cc, busy, "post_created", "2026-09-01T10:00:00", 3)
+    await world.activities(b, busy, "post_created", "2026-09-01T10:00:00", 3)
+    await world.activities(a, quiet, "post_created", "2026-07-01T10:00:00", 2)
+    await world.activities(b, quiet, "post_created", "2026-10-01T10:00:00", 5)
+    await world.activities(a, None, "post_created", "2026-10-01T10:00:00", 7)
+    await world.feedback(a, busy, "2026-09-01T10:00:00", response_after_hours=30)
+    await world.feedback(b, quiet, "2026-10-30T00:00:00")
+
+    async with session_scope() as session:
+        together = await health_for_communities(session, [empty, 999, quiet, busy], AS_OF)
+        alone = [await health(session, c, AS_OF) for c in (busy, quiet, empty)]
+        with pytest.raises(LookupError):
+            await health(session, 999, AS_OF)
+        assert await health_for_communities(session, [], AS_OF) == []
+    assert together == alone
+    # The communities differ in these components, so the equality above says each got its own.
+    for name in ("activity_trend", "contributor_absence_factor", "organisers", "responsiveness"):
+        assert len({report.components[name].value for report in alone}) == 3, name
+    assert _values(alone[1])["retention"] == (0.0, 0.0)    # a left, b is new
 
 
 def test_absence_factor():
