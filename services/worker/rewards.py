@@ -55,7 +55,11 @@ from shared.rules.terms import IncentiveKind, IncentiveStatus, Rule
 
 log = logging.getLogger("hearth.worker.rewards")
 
-BATCH_SIZE = 5_000
+# Each batch pays fixed costs (claim, locks, rules, statistics, one statement per rule); at
+# 10,000 a 1M backlog ran a quarter faster than at 5,000 (measured: 200k activities 13.7 s
+# against 17.0-18.3 s; 20,000 gained nothing more). The advocates a batch pays stay locked for
+# its transaction, about a second at this size.
+BATCH_SIZE = 10_000
 
 
 async def process_pending_activities(ctx: dict[str, Any] | None = None) -> int:
