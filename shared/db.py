@@ -95,7 +95,8 @@ class PreparedRead:
     values converted by the columns' own types, so rows equal what a session returns. What it
     leaves out is SQLAlchemy's per-call execution layers: measured, 430-600 µs of CPU a call
     through a connection or a session, 110-130 µs this way. Runs outside any transaction. A dead
-    connection is invalidated and the read retried once on a fresh one."""
+    connection is invalidated, the pool renewed and the read retried once on a fresh
+    connection."""
 
     def __init__(self, statement: Select):
         self.statement = statement
@@ -115,6 +116,10 @@ class PreparedRead:
             record, oids = await greenlet_spawn(_fetch_row, engine.sync_engine, sql, arguments,
                                                 self._processors is None)
         except _DEAD_CONNECTION:
+            # What dropped this connection (a restart, a proxy) dropped its idle siblings too:
+            # a new pool, as SQLAlchemy itself invalidates the pool on a disconnect, so that the
+            # retry gets a fresh connection. Connections in use finish their work first.
+            await engine.dispose(close=False)
             record, oids = await greenlet_spawn(_fetch_row, engine.sync_engine, sql, arguments,
                                                 self._processors is None)
         if self._processors is None:

@@ -2,6 +2,7 @@
 dropped is found by a request's first statement, and that statement is retried on a fresh
 connection, so the request still succeeds."""
 
+import asyncio
 import os
 
 import pytest
@@ -15,6 +16,16 @@ pytestmark = pytest.mark.skipif(not os.environ.get("HEARTH_TEST_DATABASE_URL"),
                                 reason="a server that drops connections: PostgreSQL")
 
 
+@pytest.fixture(autouse=True)
+async def fresh_pool_afterwards():
+    """These tests kill the server side of pooled connections; the tests after them start with a
+    new pool rather than meet a connection left dead on purpose."""
+    yield
+    from shared.db import get_engine
+
+    await get_engine().dispose()
+
+
 async def drop_pooled_connections() -> None:
     """What a database restart or a proxy's idle timeout does to the api's idle connections."""
     from shared.db import get_engine
@@ -24,10 +35,18 @@ async def drop_pooled_connections() -> None:
                     f"WHERE datname = '{database}' AND pid <> pg_backend_pid()")
 
 
+async def pooled_connections() -> int:
+    from shared.db import get_engine
+
+    return get_engine().pool.checkedin()
+
+
 async def warm_pool(client, headers: dict, path: str) -> None:
-    # Enough concurrent-free requests that the pool holds idle connections to be dropped.
+    # Concurrent requests, so that the pool holds several idle connections to be dropped: the
+    # retry must not just take the next dead one.
     for _ in range(3):
-        assert (await client.get(path, headers=headers)).status_code == 200
+        responses = await asyncio.gather(*(client.get(path, headers=headers) for _ in range(8)))
+        assert all(response.status_code == 200 for response in responses)
 
 
 @pytest.mark.parametrize("path", ["/v1/me", "/v1/me/ledger"])
@@ -35,6 +54,7 @@ async def test_an_advocate_read_survives_dropped_connections(client, admin, path
     advocate = await make_advocate(client, admin["headers"], points=40)
     me = await access_headers(client, admin["headers"], advocate["id"])
     await warm_pool(client, me, path)
+    assert await pooled_connections() > 1
     await drop_pooled_connections()
     response = await client.get(path, headers=me)
     assert response.status_code == 200, response.text
