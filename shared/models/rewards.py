@@ -237,7 +237,9 @@ class IdempotencyRecord(SQLModel, table=True):
     """The first response to a write sent with an `Idempotency-Key`, replayed on retries."""
 
     __tablename__ = "idempotency_record"
-    __table_args__ = (UniqueConstraint("caller", "key"),)
+    # created_at: the hourly purge deletes by age, which would otherwise scan the whole table.
+    __table_args__ = (UniqueConstraint("caller", "key"),
+                      Index("ix_idempotency_record_created_at", "created_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     caller: str = Field(max_length=100)  # "staff:7" or "api_key:3": keys are per caller
