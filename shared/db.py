@@ -1,5 +1,8 @@
 """Database engine and sessions: PostgreSQL (asyncpg) in production, SQLite (aiosqlite) embedded."""
 
+import asyncio
+import contextlib
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -11,6 +14,7 @@ from sqlalchemy import Select, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import Pool
 from sqlalchemy.util import await_only, greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -112,16 +116,18 @@ class PreparedRead:
         sql, names, defaults = self._compiled
         values = {**defaults, **params}
         arguments = [values[name] for name in names]
-        try:
-            record, oids = await greenlet_spawn(_fetch_row, engine.sync_engine, sql, arguments,
-                                                self._processors is None)
-        except _DEAD_CONNECTION:
-            # What dropped this connection (a restart, a proxy) dropped its idle siblings too:
-            # a new pool, as SQLAlchemy itself invalidates the pool on a disconnect, so that the
-            # retry gets a fresh connection. Connections in use finish their work first.
-            await engine.dispose(close=False)
-            record, oids = await greenlet_spawn(_fetch_row, engine.sync_engine, sql, arguments,
-                                                self._processors is None)
+        async with _fair_gate(engine.sync_engine.pool):
+            try:
+                record, oids = await greenlet_spawn(_fetch_row, engine.sync_engine, sql,
+                                                    arguments, self._processors is None)
+            except _DEAD_CONNECTION:
+                # What dropped this connection (a restart, a proxy) dropped its idle siblings
+                # too: a new pool, as SQLAlchemy itself invalidates the pool on a disconnect, so
+                # that the retry gets a fresh connection. Connections in use finish their work
+                # first.
+                await engine.dispose(close=False)
+                record, oids = await greenlet_spawn(_fetch_row, engine.sync_engine, sql,
+                                                    arguments, self._processors is None)
         if self._processors is None:
             # The columns' result processors, as a session would apply them; some need the
             # column's type as the server reports it.
@@ -132,6 +138,27 @@ class PreparedRead:
             return None
         return {key: process(value) if process else value
                 for key, process, value in zip(self.keys, self._processors, record, strict=True)}
+
+
+_GATES: "weakref.WeakKeyDictionary[Pool, tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]]" \
+    = weakref.WeakKeyDictionary()
+
+
+def _fair_gate(pool: Pool) -> asyncio.Semaphore | contextlib.nullcontext:
+    """First come, first served for the pool's connections. Waiting in the pool itself is not:
+    a connection given back goes to whichever request asks next, and a request already waiting
+    goes to the back of the queue when a newcomer takes it first (measured at 64 concurrent
+    GET /v1/me on a pool of 20: p50 22 ms, p99 111-143 ms, and some requests waited for most of
+    the run). A semaphore of the pool's size, which hands a freed place to its oldest waiter,
+    lets PreparedRead's callers through in their order of arrival."""
+    size = getattr(pool, "size", None)
+    if size is None:
+        return contextlib.nullcontext()
+    loop = asyncio.get_running_loop()
+    found = _GATES.get(pool)
+    if found is None or found[0] is not loop:
+        found = _GATES[pool] = (loop, asyncio.Semaphore(size()))
+    return found[1]
 
 
 # What asyncpg raises when the connection under a statement is gone or unusable: closed or

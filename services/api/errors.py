@@ -50,6 +50,13 @@ def problem(status: int, detail: str, *, type_: str = "about:blank", **extra: An
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM_JSON)
 
 
+def problem_response(exc: ProblemError) -> JSONResponse:
+    """The response for a ProblemError, as the exception handler sends it."""
+    response = problem(exc.status, exc.detail, type_=exc.type, **exc.extra)
+    response.headers.update(exc.headers)
+    return response
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
@@ -60,9 +67,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
-        response = problem(exc.status, exc.detail, type_=exc.type, **exc.extra)
-        response.headers.update(exc.headers)
-        return response
+        return problem_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -20,6 +20,7 @@ from services.api.incentives.router import router as incentives_router
 from services.api.jobs.router import router as jobs_router
 from services.api.leaderboard.router import router as leaderboard_router
 from services.api.me.router import router as me_router
+from services.api.me.status import StatusReadMiddleware
 from services.api.members.router import router as members_router
 from services.api.moderation.router import router as moderation_router
 from services.api.observability import install_observability
@@ -87,6 +88,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Hearth API", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
     install_error_handlers(app)
+    # GET /v1/me before FastAPI's routing; added first, so it runs inside the observability
+    # middleware (request id, access log, metrics).
+    app.add_middleware(StatusReadMiddleware)
     install_observability(app)
     for router in ROUTERS:
         document_permissions(router)

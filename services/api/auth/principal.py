@@ -133,11 +133,12 @@ async def _advocate_self(principal: Annotated[Principal, Depends(authenticate)])
 AdvocateSelfDep = Annotated[Principal, Depends(_advocate_self)]
 
 
-async def _advocate_self_reading(credentials: CredentialsDep) -> Principal:
+async def advocate_self_reading(credentials: CredentialsDep) -> Principal:
     """AdvocateSelfDep for a handler that needs nothing but the advocate (GET /v1/me): the link
     is checked and its advocate read by one query outside any transaction, before the handler
     runs: on PostgreSQL straight on the driver's connection (shared.db.PreparedRead), elsewhere
-    in an autocommit session. Any other token takes the usual way to its 401 or 403."""
+    in an autocommit session. Any other token takes the usual way to its 401 or 403. Also what
+    `services.api.me.status` calls to serve GET /v1/me outside FastAPI's routing."""
     if not _is_access_link(credentials):
         async with get_sessionmaker()() as session:
             return await _advocate_self(await authenticate(session, credentials))
@@ -150,7 +151,7 @@ async def _advocate_self_reading(credentials: CredentialsDep) -> Principal:
             session, lambda: _authenticate_advocate(session, token_hash, now))
 
 
-AdvocateSelfReadingDep = Annotated[Principal, Depends(_advocate_self_reading)]
+AdvocateSelfReadingDep = Annotated[Principal, Depends(advocate_self_reading)]
 
 
 class RequirePermission:
