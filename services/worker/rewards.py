@@ -4,8 +4,9 @@ Activities are taken off the queue (shared.activity_queue) in id order, a batch 
 each batch is one transaction that deletes their queue rows, writes its ledger entries, moves the
 balances, promotes tiers and marks the activities processed with their outcome. Nothing is
 decided twice: a crash rolls the whole batch back, claim included, and a batch that committed is
-no longer queued. Every rule is one INSERT … SELECT … ON CONFLICT DO NOTHING
-(shared.rules.awards), and the ledger's unique keys make a rerun write nothing new.
+no longer queued. Every rule is an INSERT … SELECT … ON CONFLICT DO NOTHING
+(shared.rules.awards; the points rules of different incentives share one), and the ledger's
+unique keys make a rerun write nothing new.
 
 Concurrency. On PostgreSQL several workers share the queue: each claims its batch of queue
 rows with FOR UPDATE SKIP LOCKED, then locks the advocates its activities can pay (their
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Subquery, func, or_, select, text, update
+from sqlalchemy import Subquery, Update, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -42,13 +43,12 @@ from shared.rules.awards import (
     Scope,
     advocates_involved,
     award_rows,
-    capped_candidates,
     fill_batch,
-    is_uncapped_points_rule,
+    points_award_rows,
+    points_rule_rounds,
     record_outcomes,
     referral_candidates,
     referral_key,
-    uncapped_award_rows,
 )
 from shared.rules.referrals import Person, RefusalReason, refusal_reason
 from shared.rules.terms import IncentiveKind, IncentiveStatus, Rule
@@ -94,14 +94,16 @@ async def begin_batch(session: AsyncSession) -> None:
 async def process_batch(size: int = BATCH_SIZE) -> int:
     async with session_scope() as session:
         await begin_batch(session)
-        ids = sorted((await session.exec(claim(size))).scalars().all())
+        ids = sorted((await session.exec(claim(size, session.bind.dialect.name)))
+                     .scalars().all())
         if not ids:
             return 0
         scope = Scope.batch(ids, session.bind.dialect.name)
         now = utcnow()
         await prepare(session, scope)
-        await apply_rules(session, await _rules_in_force(session), scope, now)
-        await session.exec(record_outcomes(scope, now))
+        rules = await _rules_in_force(session)
+        await apply_rules(session, rules, scope, now)
+        await session.exec(record_outcomes(scope, now, rules))
         log.debug("processed %d activities", len(ids))
         return len(ids)
 
@@ -138,7 +140,8 @@ async def apply_rules(
     session: AsyncSession, rules: list[Rule], scope: Scope, now: datetime
 ) -> int:
     """Writes what `rules` award for the activities in scope (`scope.ids`), then credits and
-    promotes the advocates in one UPDATE. The caller holds the advocates' locks. Returns the
+    promotes the advocates in one UPDATE (on PostgreSQL, the points rules' INSERT does it for
+    their awards). The caller holds the advocates' locks. Returns the
     ledger id that the entries written now come after."""
     last_entry_id = (await session.exec(select(func.coalesce(func.max(LEDGER.c.id), 0)))).one()[0]
     if not rules:
@@ -148,36 +151,52 @@ async def apply_rules(
         # N is a count over the whole incentive: batches of different advocates take turns.
         (await session.exec(select(Incentive.id).where(col(Incentive.id).in_(first_n))
                              .order_by(Incentive.id).with_for_update())).all()
-    uncapped = [rule for rule in rules if is_uncapped_points_rule(rule)]
-    if uncapped:
-        await session.exec(insert_ignoring_duplicates(session, LEDGER)
-                           .from_select(LEDGER_COLUMNS, uncapped_award_rows(uncapped, scope, now)))
+    # The points rules in as few statements as their versions allow: usually one. On PostgreSQL
+    # that statement also credits and promotes the advocates, from its INSERT's RETURNING rather
+    # than by reading the ledger again.
+    awards_credited = False
+    for points_rules in points_rule_rounds(rules):
+        written = (insert_ignoring_duplicates(session, LEDGER)
+                   .from_select(LEDGER_COLUMNS, points_award_rows(points_rules, scope, now)))
+        if scope.dialect == "postgresql":
+            written = written.returning(LEDGER.c.advocate_id, LEDGER.c.points).cte("written")
+            await session.exec(_credit(
+                select(written.c.advocate_id, func.sum(written.c.points).label("points"))
+                .group_by(written.c.advocate_id).subquery("gained"), now))
+            awards_credited = True
+        else:
+            await session.exec(written)
+    if awards_credited and all(rule.kind == IncentiveKind.points_rule for rule in rules):
+        return last_entry_id
     for rule in rules:
         if rule.kind == IncentiveKind.referral:
             await _settle_referrals(session, rule, scope, now)
-        elif not is_uncapped_points_rule(rule):
+        elif rule.kind != IncentiveKind.points_rule:
             await session.exec(insert_ignoring_duplicates(session, LEDGER)
                                .from_select(LEDGER_COLUMNS, award_rows(rule, scope, now)))
-    if capped := [rule for rule in rules if rule.terms.cap is not None]:
-        await session.exec(capped_candidates(capped, scope))
-    gained = _gained(scope, last_entry_id)
-    # They are all awards and bonuses: earned points, for the balance and the lifetime alike. The
-    # promotion reads the new lifetime total in the same statement.
-    lifetime = ADVOCATE.c.lifetime_points + gained.c.points
-    await session.exec(
-        update(ADVOCATE).where(ADVOCATE.c.id == gained.c.advocate_id)
-        .values(balance=ADVOCATE.c.balance + gained.c.points, lifetime_points=lifetime,
-                tier_id=promoted_tier(lifetime), updated_at=now)
-    )
+    # Points rules write awards, the other kinds bonuses: those credited above are left out.
+    await session.exec(_credit(_gained(scope, last_entry_id,
+                                       EntryKind.bonus if awards_credited else None), now))
     return last_entry_id
 
 
-def _gained(scope: Scope, last_entry_id: int) -> Subquery:
-    """Per advocate, the points and entries written after `last_entry_id` for the activities in
-    scope: what one batch added."""
+def _credit(gained: Subquery, now: datetime) -> Update:
+    """Adds `gained` (advocate_id, points) to the advocates' balances and lifetime points and
+    promotes them. They are all awards and bonuses: earned points, for the balance and the
+    lifetime alike. The promotion reads the new lifetime total in the same statement."""
+    lifetime = ADVOCATE.c.lifetime_points + gained.c.points
+    return (update(ADVOCATE).where(ADVOCATE.c.id == gained.c.advocate_id)
+            .values(balance=ADVOCATE.c.balance + gained.c.points, lifetime_points=lifetime,
+                    tier_id=promoted_tier(lifetime), updated_at=now))
+
+
+def _gained(scope: Scope, last_entry_id: int, kind: EntryKind | None = None) -> Subquery:
+    """Per advocate, the points and entries (of `kind`, or any) written after `last_entry_id`
+    for the activities in scope: what one batch added."""
+    kinds = [] if kind is None else [LEDGER.c.kind == kind]
     return (select(LEDGER.c.advocate_id, func.sum(LEDGER.c.points).label("points"),
                    func.count().label("entries"))
-            .where(scope.has(LEDGER.c.activity_id), LEDGER.c.id > last_entry_id)
+            .where(scope.has(LEDGER.c.activity_id), LEDGER.c.id > last_entry_id, *kinds)
             .group_by(LEDGER.c.advocate_id)
             .subquery("gained"))
 

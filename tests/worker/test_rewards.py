@@ -278,6 +278,23 @@ async def test_a_version_scores_what_was_received_while_it_was_in_force(client, 
                                (ada["id"], "award", 150, after, talks["id"], 2)]
 
 
+async def test_two_versions_in_one_batch_share_the_cap(client, admin):
+    ada = await make_advocate()
+    talks = await make_incentive(client, admin["headers"], cap={"max": 2, "per": "day"})
+    before = await post_activities(client, admin["headers"], activity(ada["member_id"]),
+                                   activity(ada["member_id"]))
+    edited = await client.patch(f"/v1/incentives/{talks['id']}", json={"points": 150},
+                                headers=admin["headers"])
+    assert edited.json()["version"] == 2
+    # Occurred first, but received under version 2: the day's two awards are already written.
+    [after] = await post_activities(client, admin["headers"],
+                                    activity(ada["member_id"],
+                                             at=datetime(2026, 11, 20, 12, tzinfo=UTC)))
+    await process_pending_activities()  # one batch, two versions of one capped incentive
+    assert await entries() == [(ada["id"], "award", 100, id_, talks["id"], 1) for id_ in before]
+    assert await outcomes([*before, after]) == ["awarded", "awarded", "capped"]
+
+
 async def test_only_active_incentives_score(client, admin):
     ada = await make_advocate()
     await make_incentive(client, admin["headers"], status="draft")
