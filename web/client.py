@@ -22,6 +22,7 @@ from services.api.advocates.schemas import (
 from services.api.auth.schemas import TokenRead, WhoAmI
 from services.api.communities.schemas import CommunityPage, CommunityRead
 from services.api.events.schemas import (
+    AttendancePage,
     CheckInResult,
     CsvCheckInResult,
     EventPage,
@@ -432,6 +433,14 @@ class ApiClient:
         """Checked in now, or before (then nothing changes): the result's status says which."""
         return await self._write("POST", f"/v1/events/{event_id}/attendance", CheckInResult,
                                  {"member_id": member_id})
+
+    async def checked_in_among(self, event_id: int, member_ids: list[int]) -> set[int]:
+        """Which of these members are already checked in (the door screen marks them)."""
+        if not member_ids:
+            return set()
+        response = await self._send("GET", f"/v1/events/{event_id}/attendance",
+                                    params={"member_id": member_ids, "limit": len(member_ids)})
+        return {row.member_id for row in AttendancePage.model_validate(response.json()).items}
 
     async def check_in_csv(self, event_id: int, filename: str,
                            content: bytes) -> CsvCheckInResult:

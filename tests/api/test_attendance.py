@@ -116,6 +116,17 @@ async def test_bulk_check_in_reports_each_member(client, admin):
     assert await count_rows(EventAttendance) == 2
     assert [a.member_id for a in await attendance_activities(event["id"])] == [ada, bob]
 
+    # The door screen asks which of the members it found are already in.
+    among = await client.get(attendance_path(event), headers=h,
+                             params={"member_id": [ada, banned, 999_999]})
+    assert among.status_code == 200
+    assert [row["member_id"] for row in among.json()["items"]] == [ada]
+    too_many = await client.get(attendance_path(event), headers=h,
+                                params={"member_id": list(range(1, 502))})
+    assert too_many.status_code == 422
+    assert (await client.get(attendance_path(event), headers=h,
+                             params={"member_id": "ada"})).status_code == 422
+
 
 async def test_six_hundred_attendees_in_one_request(client, admin):
     h = admin["headers"]

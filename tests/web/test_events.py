@@ -254,12 +254,19 @@ async def test_check_in_twice_counts_once_and_updates_the_count(web, client):
     assert first.text.lstrip().startswith(f'<li id="member-{ada}"')
     assert "Checked in." in first.text
     assert '<strong id="attendance-count" hx-swap-oob="true">1</strong>' in first.text
+    assert "Checked in ✓" in first.text
+    # A new search marks who is already in, and only them.
+    marked = (await web.get(f"{path}?q=ada", headers=HTMX)).text
+    rows = {int(row.group(1)): row.group(0)
+            for row in re.finditer(r'<li id="member-(\d+)".*?</li>', marked, re.S)}
+    assert "Checked in ✓" in rows[ada] and "Checked in ✓" not in rows[banned]
     again = await web.post(path, {"member_id": str(ada)}, headers=HTMX)
     assert "Already checked in: nothing changed." in again.text
     assert '<strong id="attendance-count" hx-swap-oob="true">1</strong>' in again.text
 
     refused = await web.post(path, {"member_id": str(banned)}, headers=HTMX)
     assert refused.status_code == 409 and "is banned" in refused.text
+    assert "Checked in ✓" not in refused.text
     assert "hx-swap-oob" not in refused.text  # the count did not change
     tampered = await web.post(path, {"member_id": "ada"}, headers=HTMX)
     assert tampered.status_code == 422

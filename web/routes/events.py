@@ -284,13 +284,15 @@ async def _check_in_page(request: Request, api: ApiClient, event_id: int, *,
     session.require_permission(request, WRITE)
     event, zone = await _event_and_zone(api, event_id)
     search = SEARCH.read(request.query_params)
-    found = None
+    found, checked_in = None, set()
     if search["q"]:
         found = await api.list_members(q=search["q"], limit=PAGE_SIZE)
+        checked_in = await api.checked_in_among(event_id, [member.id for member in found.items])
     csv_form = csv_form or FormState()
     return render(request, "events/check_in.html",
                   {"event": event, "event_id": event_id, "zone": zone, "search": search,
-                   "found": found, "csv_form": csv_form, "csv_result": csv_result,
+                   "found": found, "checked_in": checked_in,
+                   "csv_form": csv_form, "csv_result": csv_result,
                    # Filled only in the answers to a check-in or an upload.
                    "notice": None, "refused": False, "count": None},
                   fragment="found", status_code=csv_form.status_code)
@@ -326,6 +328,7 @@ async def check_in(request: Request, api: ApiDep, event_id: int):
             request.headers.get("Referer") or f"/events/{event_id}/check-in"))
     return render(request, "events/check_in.html",
                   {"event_id": event_id, "member": await api.get_member(member_id),
+                   "checked_in": set() if refused.errors else {member_id},
                    "notice": notice, "refused": bool(refused.errors), "count": count},
                   fragment="member_row", status_code=refused.status_code)
 

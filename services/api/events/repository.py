@@ -167,9 +167,11 @@ def _attendance_view():
 
 
 async def list_attendance(
-    session: AsyncSession, event_id: int, params: PageParams
+    session: AsyncSession, event_id: int, params: PageParams, member_ids: list[int] | None
 ) -> list[tuple[EventAttendance, str]]:
     query = _attendance_view().where(EventAttendance.event_id == event_id)
+    if member_ids is not None:
+        query = query.where(col(EventAttendance.member_id).in_(member_ids))
     return list((await session.exec(paginate_query(query, EventAttendance.id, params))).all())
 
 

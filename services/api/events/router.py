@@ -157,5 +157,10 @@ async def check_in_csv(
 
 @router.get("/{event_id}/attendance", summary="List an event's check-ins",
             response_model=AttendancePage)
-async def list_attendance(event_id: int, session: SessionDep, _: ReaderDep, params: PageDep):
-    return await service.list_attendance(session, event_id, params)
+async def list_attendance(
+    event_id: int, session: SessionDep, _: ReaderDep, params: PageDep,
+    member_id: Annotated[list[int] | None, Query(
+        max_length=500, description="Only these members' check-ins (repeat the parameter): "
+        "the door screen asks which of the members it found are in.")] = None,
+):
+    return await service.list_attendance(session, event_id, params, member_ids=member_id)

@@ -461,9 +461,10 @@ async def check_in_csv(
 
 
 async def list_attendance(
-    session: AsyncSession, event_id: int, params: PageParams
+    session: AsyncSession, event_id: int, params: PageParams, *,
+    member_ids: list[int] | None = None,
 ) -> AttendancePage:
     await get_event(session, event_id)
-    rows = await repository.list_attendance(session, event_id, params)
+    rows = await repository.list_attendance(session, event_id, params, member_ids)
     items, cursor = make_page([_read_attendance(row) for row in rows], params)
     return AttendancePage(items=items, next_cursor=cursor)
