@@ -20,6 +20,7 @@ from services.api.idempotency import IdempotencyDep
 from services.api.pagination import PageParams, page_params
 from shared.jobs import enqueue_reward_calculation
 from shared.rules.terms import ActivityKindKey, ActivityOutcome
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/activities", tags=["activities"])
 ReaderDep = requires(Permission.activities_read)
@@ -67,8 +68,8 @@ async def list_activities(
     session: SessionDep,
     _: ReaderDep,
     params: Annotated[PageParams, Depends(page_params)],
-    member_id: int | None = None,
-    community_id: int | None = None,
+    member_id: RowId | None = None,
+    community_id: RowId | None = None,
     kind: ActivityKindKey | None = None,
     start: Annotated[AwareDatetime | None,
                      Query(description="Occurred at or after (with an offset).")] = None,
@@ -82,5 +83,5 @@ async def list_activities(
 
 
 @router.get("/{activity_id}", summary="Get an activity", response_model=ActivityRead)
-async def get_activity(activity_id: int, session: SessionDep, _: ReaderDep):
+async def get_activity(activity_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.get_activity(session, activity_id)

@@ -9,6 +9,7 @@ from services.api.members.schemas import UtcDatetime
 from services.api.pagination import Page
 from shared.models.base import utcnow
 from shared.rules.terms import ActivityKindKey, ActivityOutcome
+from shared.schemas.types import RowId
 
 MAX_BULK_ITEMS = 5_000
 MAX_PROPERTIES_BYTES = 8_192
@@ -37,8 +38,8 @@ def _bounded(properties: dict[str, Any]) -> dict[str, Any]:
 class ActivityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
-    member_id: int = Field(ge=1)
-    community_id: int | None = Field(default=None, ge=1, description="Its time zone sets the "
+    member_id: RowId = Field(ge=1)
+    community_id: RowId | None = Field(default=None, ge=1, description="Its time zone sets the "
                                      "day, week and month that caps count in; UTC without one.")
     kind: ActivityKindKey = Field(description="One of `GET /v1/activity-kinds`.")
     occurred_at: Annotated[UtcDatetime, AfterValidator(_not_in_the_future)] = Field(
@@ -61,8 +62,8 @@ class ActivityRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    member_id: int
-    community_id: int | None
+    member_id: RowId
+    community_id: RowId | None
     kind: str
     occurred_at: datetime
     source: str

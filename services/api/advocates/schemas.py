@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from services.api.pagination import Page
 from services.api.tiers.schemas import TierSummary
 from shared.ledger import EntryKind
+from shared.schemas.types import RowId
 
 # Far beyond any real movement, and well inside the integer columns, so no sum can overflow.
 MAX_ADJUSTMENT = 10_000_000
@@ -29,7 +30,7 @@ class AdvocateSort(StrEnum):
 class AdvocateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"member_id": 7}]})
 
-    member_id: int = Field(ge=1)
+    member_id: RowId = Field(ge=1)
 
 
 # How `advocates.repository.ADVOCATE_VIEW` labels its columns: the advocate's own under these
@@ -47,7 +48,7 @@ def _tier_from(row, prefix: str) -> TierSummary | None:
 
 class AdvocateRead(BaseModel):
     id: int
-    member_id: int
+    member_id: RowId
     name: str
     email: str | None
     status: AdvocateStatus
@@ -111,7 +112,7 @@ class IncentiveCause(BaseModel):
 
 class RedemptionCause(BaseModel):
     id: int
-    reward_id: int
+    reward_id: RowId
     reward_name: str
 
 
@@ -159,7 +160,7 @@ class AccessLinkSummary(BaseModel):
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
-    created_by_id: int | None
+    created_by_id: RowId | None
     active: bool = Field(description="Neither revoked nor expired: it still opens the page.")
 
 

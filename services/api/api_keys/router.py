@@ -8,6 +8,7 @@ from services.api.auth.permissions import Permission
 from services.api.auth.principal import requires
 from services.api.deps import SessionDep
 from services.api.pagination import PageParams, page_params
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
 AdminDep = requires(Permission.api_keys_admin)
@@ -30,5 +31,5 @@ async def list_api_keys(
 
 
 @router.post("/{key_id}/revoke", summary="Revoke an API key", response_model=ApiKeyRead)
-async def revoke_api_key(key_id: int, session: SessionDep, _: AdminDep):
+async def revoke_api_key(key_id: RowId, session: SessionDep, _: AdminDep):
     return await service.revoke_api_key(session, key_id)

@@ -14,7 +14,7 @@ from services.api.communities.schemas import (
 from services.api.deps import SessionDep
 from services.api.pagination import PageParams, page_params
 from shared.models.enums import CommunityKind, CommunityStatus
-from shared.schemas.types import CountryCode
+from shared.schemas.types import CountryCode, RowId
 
 router = APIRouter(prefix="/v1/communities", tags=["communities"])
 ReaderDep = requires(Permission.communities_read)
@@ -42,18 +42,18 @@ async def list_communities(
 
 
 @router.get("/{community_id}", summary="Get a community", response_model=CommunityRead)
-async def get_community(community_id: int, session: SessionDep, _: ReaderDep):
+async def get_community(community_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.get_community(session, community_id)
 
 
 @router.patch("/{community_id}", summary="Update a community", response_model=CommunityRead)
 async def update_community(
-    community_id: int, body: CommunityUpdate, session: SessionDep, _: WriterDep
+    community_id: RowId, body: CommunityUpdate, session: SessionDep, _: WriterDep
 ):
     return await service.update_community(session, community_id, body)
 
 
 @router.post("/{community_id}/archive", summary="Archive a community",
              response_model=CommunityRead)
-async def archive_community(community_id: int, session: SessionDep, _: WriterDep):
+async def archive_community(community_id: RowId, session: SessionDep, _: WriterDep):
     return await service.archive_community(session, community_id)

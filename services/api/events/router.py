@@ -30,6 +30,7 @@ from services.api.events.schemas import (
 from services.api.idempotency import IdempotencyDep
 from services.api.pagination import PageParams, page_params
 from shared.jobs import enqueue_reward_calculation
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 ReaderDep = requires(Permission.events_read)
@@ -53,7 +54,7 @@ async def list_events(
     session: SessionDep,
     _: ReaderDep,
     params: PageDep,
-    community_id: int | None = None,
+    community_id: RowId | None = None,
     start: Annotated[AwareDatetime | None,
                      Query(description="Starting at or after (with an offset).")] = None,
     end: Annotated[AwareDatetime | None, Query(description="Starting before.")] = None,
@@ -68,12 +69,12 @@ async def list_events(
 
 @router.get("/{event_id}", summary="Get an event with its attendance and feedback summary",
             response_model=EventRead)
-async def get_event(event_id: int, session: SessionDep, _: ReaderDep):
+async def get_event(event_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.read_event(session, event_id)
 
 
 @router.patch("/{event_id}", summary="Update an event", response_model=EventRead)
-async def update_event(event_id: int, body: EventUpdate, session: SessionDep, _: WriterDep):
+async def update_event(event_id: RowId, body: EventUpdate, session: SessionDep, _: WriterDep):
     return await service.update_event(session, event_id, body)
 
 
@@ -81,7 +82,7 @@ async def update_event(event_id: int, body: EventUpdate, session: SessionDep, _:
              responses={409: {"description": "Cancelled already (`event-cancelled`), or people "
                                              "checked in (`event-has-attendance`)."}})
 async def cancel_event(
-    event_id: int, session: SessionDep, _: WriterDep, body: EventCancel | None = None
+    event_id: RowId, session: SessionDep, _: WriterDep, body: EventCancel | None = None
 ):
     """From then on the event refuses registrations, check-ins and changes (409
     `event-cancelled`); its registrations stay, as a record of who was expecting it."""
@@ -93,7 +94,7 @@ async def cancel_event(
              responses={200: {"model": RegistrationRead,
                               "description": "The member was registered already."}})
 async def register(
-    event_id: int, body: MemberRef, session: SessionDep, _: WriterDep, response: Response
+    event_id: RowId, body: MemberRef, session: SessionDep, _: WriterDep, response: Response
 ):
     response.status_code, registration = await service.register(session, event_id,
                                                                  body.member_id)
@@ -102,13 +103,13 @@ async def register(
 
 @router.get("/{event_id}/registrations", summary="List an event's registrations",
             response_model=RegistrationPage)
-async def list_registrations(event_id: int, session: SessionDep, _: ReaderDep, params: PageDep):
+async def list_registrations(event_id: RowId, session: SessionDep, _: ReaderDep, params: PageDep):
     return await service.list_registrations(session, event_id, params)
 
 
 @router.delete("/{event_id}/registrations/{member_id}", summary="Cancel a registration",
                status_code=204)
-async def unregister(event_id: int, member_id: int, session: SessionDep, _: WriterDep) -> None:
+async def unregister(event_id: RowId, member_id: RowId, session: SessionDep, _: WriterDep) -> None:
     await service.unregister(session, event_id, member_id)
 
 
@@ -117,7 +118,7 @@ async def unregister(event_id: int, member_id: int, session: SessionDep, _: Writ
              responses={200: {"model": CheckInResult,
                               "description": "Checked in before: nothing changed."}})
 async def check_in(
-    event_id: int, body: MemberRef, session: SessionDep, principal: WriterDep,
+    event_id: RowId, body: MemberRef, session: SessionDep, principal: WriterDep,
     background: BackgroundTasks, response: Response,
 ):
     # The worker awards the points once the transaction has committed; if Redis is down, the
@@ -132,7 +133,7 @@ async def check_in(
              summary=f"Check in up to {MAX_BULK_CHECK_INS:,} members at once",
              response_model=BulkCheckInResult)
 async def check_in_bulk(
-    event_id: int, body: BulkCheckIn, session: SessionDep, principal: WriterDep,
+    event_id: RowId, body: BulkCheckIn, session: SessionDep, principal: WriterDep,
     background: BackgroundTasks,
 ):
     background.add_task(enqueue_reward_calculation)
@@ -142,7 +143,7 @@ async def check_in_bulk(
 @router.post("/{event_id}/attendance/csv", summary="Check in the attendees of a CSV file",
              response_model=CsvCheckInResult)
 async def check_in_csv(
-    event_id: int,
+    event_id: RowId,
     file: Annotated[UploadFile, File(description=CSV_HELP)],
     session: SessionDep,
     principal: WriterDep,
@@ -158,8 +159,8 @@ async def check_in_csv(
 @router.get("/{event_id}/attendance", summary="List an event's check-ins",
             response_model=AttendancePage)
 async def list_attendance(
-    event_id: int, session: SessionDep, _: ReaderDep, params: PageDep,
-    member_id: Annotated[list[int] | None, Query(
+    event_id: RowId, session: SessionDep, _: ReaderDep, params: PageDep,
+    member_id: Annotated[list[RowId] | None, Query(
         max_length=500, description="Only these members' check-ins (repeat the parameter): "
         "the door screen asks which of the members it found are in.")] = None,
 ):

@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.api.members.schemas import UtcDatetime
 from services.api.pagination import Page
-from shared.schemas.types import Url
+from shared.schemas.types import RowId, Url
 
 MAX_BULK_CHECK_INS = 5_000
 MAX_CAPACITY = 1_000_000
@@ -37,7 +37,7 @@ class EventOrder(StrEnum):
 class EventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
-    community_id: int = Field(ge=1)
+    community_id: RowId = Field(ge=1)
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     starts_at: UtcDatetime
@@ -94,7 +94,7 @@ class FeedbackSummary(BaseModel):
 
 class EventRead(BaseModel):
     id: int
-    community_id: int
+    community_id: RowId
     community_name: str
     title: str
     description: str | None
@@ -123,12 +123,12 @@ EventPage = Page[EventRead]
 class MemberRef(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"member_id": 7}]})
 
-    member_id: int = Field(ge=1)
+    member_id: RowId = Field(ge=1)
 
 
 class RegistrationRead(BaseModel):
-    event_id: int
-    member_id: int
+    event_id: RowId
+    member_id: RowId
     member_name: str
     registered_at: datetime
     checked_in: bool
@@ -144,11 +144,11 @@ class AttendanceMethod(StrEnum):
 
 
 class AttendanceRead(BaseModel):
-    event_id: int
-    member_id: int
+    event_id: RowId
+    member_id: RowId
     member_name: str
     method: AttendanceMethod
-    checked_in_by_id: int | None
+    checked_in_by_id: RowId | None
     checked_in_at: datetime
 
 
@@ -171,11 +171,11 @@ class BulkCheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid",
                               json_schema_extra={"examples": [{"member_ids": [7, 8, 9]}]})
 
-    member_ids: list[int] = Field(min_length=1, max_length=MAX_BULK_CHECK_INS)
+    member_ids: list[RowId] = Field(min_length=1, max_length=MAX_BULK_CHECK_INS)
 
 
 class BulkCheckInItem(BaseModel):
-    member_id: int
+    member_id: RowId
     status: CheckInStatus
     reason: str | None = None
 
@@ -198,7 +198,7 @@ class CsvRowStatus(StrEnum):
 class CsvRowResult(BaseModel):
     line: int = Field(description="The row's line in the file; the header is line 1.")
     status: CsvRowStatus
-    member_id: int | None
+    member_id: RowId | None
     email: str | None
     reason: str | None = None
 

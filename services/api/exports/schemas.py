@@ -4,6 +4,7 @@ misspelt filter is a 422 rather than a silently unfiltered (and possibly huge) e
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.models.enums import MemberStatus
+from shared.schemas.types import RowId
 
 
 class _Query(BaseModel):
@@ -11,7 +12,7 @@ class _Query(BaseModel):
 
 
 class MembersQuery(_Query):
-    community_id: int | None = Field(default=None, description="Members of this community.")
+    community_id: RowId | None = Field(default=None, description="Members of this community.")
     status: MemberStatus | None = None
 
 
@@ -29,10 +30,10 @@ class _TimeWindow(_Query):
 class ActivitiesQuery(_TimeWindow):
     """Activities by when they occurred, as `GET /v1/activities` filters them."""
 
-    community_id: int | None = None
+    community_id: RowId | None = None
 
 
 class LedgerQuery(_TimeWindow):
     """Point movements by when they were posted."""
 
-    advocate_id: int | None = Field(default=None, description="One advocate's ledger.")
+    advocate_id: RowId | None = Field(default=None, description="One advocate's ledger.")

@@ -20,6 +20,7 @@ from services.api.feedback.schemas import (
 from services.api.idempotency import IdempotencyDep
 from services.api.pagination import PageParams, page_params
 from shared.jobs import enqueue_reward_calculation
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 ReaderDep = requires(Permission.feedback_read)
@@ -47,9 +48,9 @@ async def list_feedback(
     params: Annotated[PageParams, Depends(page_params)],
     kind: FeedbackKind | None = None,
     status: FeedbackStatus | None = None,
-    community_id: int | None = None,
-    event_id: int | None = None,
-    member_id: int | None = None,
+    community_id: RowId | None = None,
+    event_id: RowId | None = None,
+    member_id: RowId | None = None,
     sort: Annotated[FeedbackSort, Query(description="`created_at`: newest first; `votes`: most "
                                                     "votes first.")] = FeedbackSort.created_at,
 ):
@@ -59,14 +60,14 @@ async def list_feedback(
 
 
 @router.get("/{feedback_id}", summary="Get feedback", response_model=FeedbackRead)
-async def get_feedback(feedback_id: int, session: SessionDep, _: ReaderDep):
+async def get_feedback(feedback_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.read_feedback(session, feedback_id)
 
 
 @router.patch("/{feedback_id}", summary="Change the status of feedback or answer it",
               response_model=FeedbackRead)
 async def update_feedback(
-    feedback_id: int, body: FeedbackUpdate, session: SessionDep, principal: WriterDep
+    feedback_id: RowId, body: FeedbackUpdate, session: SessionDep, principal: WriterDep
 ):
     return await service.update_feedback(session, feedback_id, body, principal)
 
@@ -76,7 +77,7 @@ async def update_feedback(
              responses={200: {"model": VoteResult,
                               "description": "The member had voted already: nothing changed."}})
 async def vote(
-    feedback_id: int, body: VoteCreate, session: SessionDep, _: WriterDep, response: Response
+    feedback_id: RowId, body: VoteCreate, session: SessionDep, _: WriterDep, response: Response
 ):
     response.status_code, result = await service.vote(session, feedback_id, body.member_id)
     return result
@@ -84,5 +85,5 @@ async def vote(
 
 @router.delete("/{feedback_id}/votes/{member_id}", summary="Withdraw a member's vote",
                response_model=VoteResult)
-async def withdraw_vote(feedback_id: int, member_id: int, session: SessionDep, _: WriterDep):
+async def withdraw_vote(feedback_id: RowId, member_id: RowId, session: SessionDep, _: WriterDep):
     return await service.withdraw_vote(session, feedback_id, member_id)

@@ -4,6 +4,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from services.api.pagination import Page
+from shared.schemas.types import RowId
 
 _EXAMPLE = {"kind": "idea", "title": "Offer a mentoring track", "member_id": 7,
             "community_id": 2, "body": "Pair newcomers with a mentor for their first talk."}
@@ -53,10 +54,10 @@ class FeedbackCreate(BaseModel):
                               json_schema_extra={"examples": [_EXAMPLE, _EVENT_EXAMPLE]})
 
     kind: FeedbackKind
-    member_id: int = Field(ge=1, description="The author.")
-    community_id: int | None = Field(default=None, ge=1, description="Event feedback defaults "
+    member_id: RowId = Field(ge=1, description="The author.")
+    community_id: RowId | None = Field(default=None, ge=1, description="Event feedback defaults "
                                      "to the event's community.")
-    event_id: int | None = Field(default=None, ge=1, validate_default=True,
+    event_id: RowId | None = Field(default=None, ge=1, validate_default=True,
                                  description="Required for event feedback.")
     rating: int | None = Field(default=None, ge=1, le=5, validate_default=True,
                                description="1 to 5: required for event feedback, refused for "
@@ -115,14 +116,14 @@ class FeedbackRead(BaseModel):
     title: str | None
     body: str | None
     rating: int | None
-    member_id: int
+    member_id: RowId
     member_name: str
-    community_id: int | None
-    event_id: int | None
+    community_id: RowId | None
+    event_id: RowId | None
     status: FeedbackStatus
     vote_count: int
     staff_response: str | None
-    responded_by_id: int | None = Field(description="The staff user who answered last.")
+    responded_by_id: RowId | None = Field(description="The staff user who answered last.")
     responded_at: datetime | None
     first_response_at: datetime | None = Field(
         description="The first staff answer or status change: how fast feedback is heard.")
@@ -136,11 +137,11 @@ FeedbackPage = Page[FeedbackRead]
 class VoteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"member_id": 7}]})
 
-    member_id: int = Field(ge=1)
+    member_id: RowId = Field(ge=1)
 
 
 class VoteResult(BaseModel):
-    feedback_id: int
-    member_id: int
+    feedback_id: RowId
+    member_id: RowId
     voted: bool = Field(description="Whether the member's vote is on the idea now.")
     vote_count: int

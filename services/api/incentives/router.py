@@ -21,6 +21,7 @@ from services.api.pagination import PageParams, page_params
 from shared.jobs import enqueue_job_row
 from shared.models import Job
 from shared.rules.terms import ActivityKindKey, IncentiveKind, IncentiveStatus
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/incentives", tags=["incentives"])
 ReaderDep = requires(Permission.incentives_read)
@@ -62,21 +63,21 @@ async def list_incentives(
 
 @router.get("/{incentive_id}", summary="Get an incentive with its version history",
             response_model=IncentiveDetail)
-async def get_incentive(incentive_id: int, session: SessionDep, _: ReaderDep):
+async def get_incentive(incentive_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.get_incentive(session, incentive_id)
 
 
 @router.patch("/{incentive_id}", summary="Edit an incentive or change its status",
               response_model=IncentiveDetail)
 async def update_incentive(
-    incentive_id: int, body: IncentiveUpdate, session: SessionDep, principal: WriterDep
+    incentive_id: RowId, body: IncentiveUpdate, session: SessionDep, principal: WriterDep
 ):
     return await service.update_incentive(session, incentive_id, body, principal)
 
 
 @router.get("/{incentive_id}/versions", summary="List an incentive's versions",
             response_model=IncentiveVersionPage)
-async def list_versions(incentive_id: int, session: SessionDep, _: ReaderDep, params: PageDep):
+async def list_versions(incentive_id: RowId, session: SessionDep, _: ReaderDep, params: PageDep):
     return await service.list_versions(session, incentive_id, params)
 
 
@@ -87,7 +88,7 @@ async def list_versions(incentive_id: int, session: SessionDep, _: ReaderDep, pa
                          "the awards and points the current terms would give that the incentive "
                          "has not given yet, in total and for the top 100 advocates.")
 async def preview_incentive(
-    incentive_id: int, body: PeriodRequest, session: SessionDep, principal: WriterDep,
+    incentive_id: RowId, body: PeriodRequest, session: SessionDep, principal: WriterDep,
     response: Response, background: BackgroundTasks,
 ):
     job = await service.start_preview(session, incentive_id, body, principal)
@@ -101,7 +102,7 @@ async def preview_incentive(
                          "`dry_run` (the default) only previews it. Activities refused while "
                          "their member was suspended or banned stay unpaid.")
 async def rescore_incentive(
-    incentive_id: int, body: RescoreRequest, session: SessionDep, principal: RescorerDep,
+    incentive_id: RowId, body: RescoreRequest, session: SessionDep, principal: RescorerDep,
     response: Response, background: BackgroundTasks,
 ):
     job = await service.start_rescore(session, incentive_id, body, principal)

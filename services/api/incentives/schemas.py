@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationInfo, 
 from services.api.members.schemas import UtcDatetime
 from services.api.pagination import Page
 from shared.rules.terms import ActivityKindKey, Cap, IncentiveKind, IncentiveStatus
+from shared.schemas.types import RowId
 
 # The request bodies of DESIGN.md section 3, one per kind.
 EXAMPLES = {
@@ -132,8 +133,8 @@ class TermsRead(BaseModel):
     activity_kind: str
     points: int
     cap: Cap | None = None
-    community_ids: list[int] | None = None
-    tier_ids: list[int] | None = None
+    community_ids: list[RowId] | None = None
+    tier_ids: list[RowId] | None = None
     properties: dict[str, str] | None = None
     count: int | None = None
     n: int | None = None
@@ -146,7 +147,7 @@ class IncentiveVersionRead(TermsRead):
     effective_from: datetime = Field(description="Activities received from then on are scored "
                                                  "by this version (for a draft: once active).")
     effective_to: datetime | None
-    created_by_id: int | None
+    created_by_id: RowId | None
 
 
 class IncentiveRead(TermsRead):

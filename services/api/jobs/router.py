@@ -9,6 +9,7 @@ from services.api.jobs import service
 from services.api.jobs.schemas import JobPage, JobRead
 from services.api.pagination import PageParams, page_params
 from shared.models.enums import JobKind, JobStatus
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 ReaderDep = requires(Permission.jobs_read)
@@ -27,5 +28,5 @@ async def list_jobs(
 
 @router.get("/{job_id}", summary="Get a job: status, progress, errors and result",
             response_model=JobRead)
-async def get_job(job_id: int, session: SessionDep, _: ReaderDep):
+async def get_job(job_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.get_job(session, job_id)

@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.pagination import Page
 from shared.models.enums import JobKind, JobStatus
+from shared.schemas.types import RowId
 
 
 class JobError(BaseModel):
@@ -27,7 +28,7 @@ class JobRead(BaseModel):
         description="Depends on the kind; a member import counts `created`, `updated`, "
                     "`unchanged` and `failed` rows."
     )
-    created_by_id: int | None
+    created_by_id: RowId | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

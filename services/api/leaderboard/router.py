@@ -7,6 +7,7 @@ from services.api.auth.principal import requires
 from services.api.deps import SessionDep
 from services.api.leaderboard import service
 from services.api.leaderboard.schemas import Leaderboard, LeaderboardPeriod
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/leaderboard", tags=["leaderboard"])
 ReaderDep = requires(Permission.advocates_read)
@@ -18,7 +19,7 @@ async def get_leaderboard(
     session: SessionDep,
     _: ReaderDep,
     period: LeaderboardPeriod = LeaderboardPeriod.month,
-    community_id: Annotated[int | None, Query(
+    community_id: Annotated[RowId | None, Query(
         description="Count only points for activities in this community.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ):

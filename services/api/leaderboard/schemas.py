@@ -3,6 +3,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from shared.schemas.types import RowId
+
 
 class LeaderboardPeriod(StrEnum):
     week = "week"
@@ -14,14 +16,14 @@ class LeaderboardPeriod(StrEnum):
 
 class LeaderboardRow(BaseModel):
     rank: int
-    advocate_id: int
-    member_id: int
+    advocate_id: RowId
+    member_id: RowId
     name: str
     points: int = Field(description="Points earned in the period: awards, bonuses, adjustments.")
 
 
 class Leaderboard(BaseModel):
-    community_id: int | None
+    community_id: RowId | None
     period: LeaderboardPeriod
     since: datetime | None = Field(description="Start of the period (UTC); null for `all`.")
     items: list[LeaderboardRow]

@@ -16,6 +16,7 @@ from services.api.me.schemas import MyRedemptionCreate, MyRewardPage
 from services.api.pagination import PageParams, page_params
 from services.api.redemptions import service as redemptions_service
 from services.api.redemptions.schemas import RedemptionPage, RedemptionRead
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 PageDep = Annotated[PageParams, Depends(page_params)]
@@ -58,14 +59,14 @@ async def request_my_redemption(body: MyRedemptionCreate, session: SessionDep,
 
 @router.get("/redemptions/{redemption_id}", summary="One of my redemptions",
             response_model=RedemptionRead)
-async def get_my_redemption(redemption_id: int, session: SessionDep, me: AdvocateSelfDep):
+async def get_my_redemption(redemption_id: RowId, session: SessionDep, me: AdvocateSelfDep):
     return await redemptions_service.read_redemption(session, redemption_id, me.advocate_id)
 
 
 @router.post("/redemptions/{redemption_id}/cancel",
              summary="Cancel one of my redemptions while it awaits approval (refunds)",
              response_model=RedemptionRead)
-async def cancel_my_redemption(redemption_id: int, session: SessionDep, me: AdvocateSelfDep):
+async def cancel_my_redemption(redemption_id: RowId, session: SessionDep, me: AdvocateSelfDep):
     return await redemptions_service.cancel(session, redemption_id, me)
 
 

@@ -20,7 +20,7 @@ from services.api.members.schemas import (
 from services.api.pagination import PageParams, page_params
 from shared.jobs import enqueue_job_row
 from shared.models.enums import JobKind, MemberStatus
-from shared.schemas.types import CountryCode
+from shared.schemas.types import CountryCode, RowId
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 ReaderDep = requires(Permission.members_read)
@@ -47,7 +47,7 @@ async def list_members(
     params: PageDep,
     status: MemberStatus | None = None,
     country: CountryCode | None = None,
-    community_id: Annotated[int | None, Query(description="Members of this community.")] = None,
+    community_id: Annotated[RowId | None, Query(description="Members of this community.")] = None,
     is_test: bool | None = None,
     q: Annotated[str | None, Query(max_length=100, description="In name, email, handle.")] = None,
 ):
@@ -73,18 +73,18 @@ async def import_members(
 
 
 @router.get("/{member_id}", summary="Get a member", response_model=MemberRead)
-async def get_member(member_id: int, session: SessionDep, _: ReaderDep):
+async def get_member(member_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.read_member(session, member_id)
 
 
 @router.patch("/{member_id}", summary="Update a member", response_model=MemberRead)
-async def update_member(member_id: int, body: MemberUpdate, session: SessionDep, _: WriterDep):
+async def update_member(member_id: RowId, body: MemberUpdate, session: SessionDep, _: WriterDep):
     return await service.update_member(session, member_id, body)
 
 
 @router.post("/{member_id}/erase", summary="Erase a member's personal data (irreversible)",
              response_model=MemberRead)
-async def erase_member(member_id: int, session: SessionDep, _: EraserDep):
+async def erase_member(member_id: RowId, session: SessionDep, _: EraserDep):
     """Name, email, handle, country, time zone, interests and identities are removed; the member's
     id, memberships and history stay so that counts and ledgers remain consistent."""
     return await service.erase_member(session, member_id)
@@ -92,14 +92,14 @@ async def erase_member(member_id: int, session: SessionDep, _: EraserDep):
 
 @router.get("/{member_id}/memberships", summary="List a member's memberships",
             response_model=MembershipPage)
-async def list_memberships(member_id: int, session: SessionDep, _: ReaderDep, params: PageDep):
+async def list_memberships(member_id: RowId, session: SessionDep, _: ReaderDep, params: PageDep):
     return await service.list_memberships(session, member_id, params)
 
 
 @router.post("/{member_id}/memberships", summary="Add a member to a community", status_code=201,
              response_model=MembershipRead)
 async def create_membership(
-    member_id: int, body: MembershipCreate, session: SessionDep, _: WriterDep
+    member_id: RowId, body: MembershipCreate, session: SessionDep, _: WriterDep
 ):
     return await service.create_membership(session, member_id, body)
 
@@ -107,7 +107,7 @@ async def create_membership(
 @router.patch("/{member_id}/memberships/{membership_id}", summary="Change a membership",
               response_model=MembershipRead)
 async def update_membership(
-    member_id: int, membership_id: int, body: MembershipUpdate, session: SessionDep,
+    member_id: RowId, membership_id: RowId, body: MembershipUpdate, session: SessionDep,
     _: WriterDep,
 ):
     return await service.update_membership(session, member_id, membership_id, body)
@@ -116,6 +116,6 @@ async def update_membership(
 @router.delete("/{member_id}/memberships/{membership_id}", summary="Remove a membership",
                status_code=204)
 async def delete_membership(
-    member_id: int, membership_id: int, session: SessionDep, _: WriterDep
+    member_id: RowId, membership_id: RowId, session: SessionDep, _: WriterDep
 ) -> None:
     await service.delete_membership(session, member_id, membership_id)

@@ -13,7 +13,7 @@ from pydantic import (
 
 from services.api.pagination import Page
 from shared.models.enums import JobStatus, MembershipRole, MemberStatus
-from shared.schemas.types import CountryCode, Tag, TimeZoneName
+from shared.schemas.types import CountryCode, RowId, Tag, TimeZoneName
 
 _EXAMPLE = {
     "name": "Chi Obi", "email": "chi@example.org", "handle": "chiobi", "country": "NG",
@@ -120,7 +120,7 @@ class MembershipCreate(BaseModel):
                                          "joined_at": "2025-03-01T18:00:00+01:00"}]},
     )
 
-    community_id: int
+    community_id: RowId
     role: MembershipRole = MembershipRole.member
     joined_at: UtcDatetime | None = Field(default=None, description="Defaults to now.")
 
@@ -138,8 +138,8 @@ class MembershipRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    member_id: int
-    community_id: int
+    member_id: RowId
+    community_id: RowId
     community_name: str
     role: MembershipRole
     joined_at: datetime
@@ -149,6 +149,6 @@ MembershipPage = Page[MembershipRead]
 
 
 class ImportAccepted(BaseModel):
-    job_id: int
+    job_id: RowId
     status: JobStatus
     url: str = Field(description="Where to follow the import: `GET /v1/jobs/{job_id}`.")

@@ -19,6 +19,7 @@ from services.api.moderation.schemas import (
     SubjectPage,
 )
 from services.api.pagination import PageParams, page_params
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/moderation", tags=["moderation"])
 ReaderDep = requires(Permission.moderation_read)
@@ -39,8 +40,8 @@ async def list_reports(
     _: ReaderDep,
     params: PageDep,
     status: ReportStatus | None = None,
-    subject_member_id: int | None = None,
-    community_id: int | None = None,
+    subject_member_id: RowId | None = None,
+    community_id: RowId | None = None,
     reason: ReportReason | None = None,
 ):
     """Open reports come first, oldest first as in a queue. Each report counts the reports
@@ -51,14 +52,14 @@ async def list_reports(
 
 
 @router.get("/reports/{report_id}", summary="Get a report", response_model=ReportRead)
-async def get_report(report_id: int, session: SessionDep, _: ReaderDep):
+async def get_report(report_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.read_report(session, report_id)
 
 
 @router.post("/reports/{report_id}/resolve", summary="Resolve a report",
              response_model=ReportRead)
 async def resolve_report(
-    report_id: int, body: ResolutionCreate, session: SessionDep, principal: WriterDep
+    report_id: RowId, body: ResolutionCreate, session: SessionDep, principal: WriterDep
 ):
     """`dismiss` leaves the member as they are; `warn`, `suspend` (until a time) and `ban` set
     their status, never to a milder one than they have. A ban also cancels the member's pending
@@ -69,20 +70,20 @@ async def resolve_report(
 @router.get("/subjects", summary="Members with open reports, the most reported first",
             response_model=SubjectPage)
 async def list_subjects(
-    session: SessionDep, _: ReaderDep, params: PageDep, community_id: int | None = None
+    session: SessionDep, _: ReaderDep, params: PageDep, community_id: RowId | None = None
 ):
     return await service.list_subjects(session, params, community_id=community_id)
 
 
 @router.get("/members/{member_id}/history", summary="A member's moderation history",
             response_model=MemberHistory)
-async def member_history(member_id: int, session: SessionDep, _: ReaderDep, params: PageDep):
+async def member_history(member_id: RowId, session: SessionDep, _: ReaderDep, params: PageDep):
     return await service.member_history(session, member_id, params)
 
 
 @router.post("/members/{member_id}/reinstate",
              summary="Lift a member's warning, suspension or ban", response_model=MemberHistory)
 async def reinstate(
-    member_id: int, body: Reinstatement, session: SessionDep, principal: WriterDep
+    member_id: RowId, body: Reinstatement, session: SessionDep, principal: WriterDep
 ):
     return await service.reinstate(session, member_id, body, principal)

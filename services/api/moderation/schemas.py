@@ -7,6 +7,7 @@ from services.api.members.schemas import UtcDatetime
 from services.api.pagination import Page
 from shared.models.base import utcnow
 from shared.models.enums import MemberStatus
+from shared.schemas.types import RowId
 
 
 class ReportReason(StrEnum):
@@ -46,11 +47,11 @@ class ReportCreate(BaseModel):
         {"subject_member_id": 12, "reporter_member_id": 7, "community_id": 2,
          "reason": "harassment", "details": "Insulting replies to newcomers in #help."}]})
 
-    subject_member_id: int = Field(ge=1, description="The member the report is about.")
-    reporter_member_id: int | None = Field(default=None, ge=1,
+    subject_member_id: RowId = Field(ge=1, description="The member the report is about.")
+    reporter_member_id: RowId | None = Field(default=None, ge=1,
                                            description="Who reported; null for staff or "
                                                        "anonymous reports.")
-    community_id: int | None = Field(default=None, ge=1, description="Where it happened.")
+    community_id: RowId | None = Field(default=None, ge=1, description="Where it happened.")
     reason: ReportReason
     details: str | None = Field(default=None, min_length=1, max_length=5000)
 
@@ -94,17 +95,17 @@ class Reinstatement(BaseModel):
 
 class ReportRead(BaseModel):
     id: int
-    subject_member_id: int
+    subject_member_id: RowId
     subject_name: str
     subject_status: MemberStatus
-    reporter_member_id: int | None
-    community_id: int | None
+    reporter_member_id: RowId | None
+    community_id: RowId | None
     reason: ReportReason
     details: str | None
     status: ReportStatus
     action: Resolution | None
     resolution_note: str | None
-    resolved_by_id: int | None
+    resolved_by_id: RowId | None
     resolved_at: datetime | None
     created_at: datetime
     reports_about_subject: int = Field(description="All reports about the same member.")
@@ -118,7 +119,7 @@ ReportPage = Page[ReportRead]
 class SubjectRead(BaseModel):
     """A member with open reports: repeated reports about one person show up together."""
 
-    member_id: int
+    member_id: RowId
     name: str
     status: MemberStatus
     suspended_until: datetime | None
@@ -134,21 +135,21 @@ class ModerationActionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    member_id: int
-    report_id: int | None
+    member_id: RowId
+    report_id: RowId | None
     action: ModerationActionKind
     note: str | None
     until: datetime | None
     previous_status: MemberStatus
     new_status: MemberStatus
-    staff_user_id: int | None
+    staff_user_id: RowId | None
     created_at: datetime
 
 
 class MemberHistory(BaseModel):
     """The member's standing now and every moderation action taken, newest first."""
 
-    member_id: int
+    member_id: RowId
     name: str
     status: MemberStatus
     suspended_until: datetime | None

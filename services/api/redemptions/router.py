@@ -15,6 +15,7 @@ from services.api.redemptions.schemas import (
     RedemptionReject,
     RedemptionStatus,
 )
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/redemptions", tags=["redemptions"])
 ReaderDep = requires(Permission.redemptions_read)
@@ -43,39 +44,39 @@ async def list_redemptions(
     _: ReaderDep,
     params: Annotated[PageParams, Depends(page_params)],
     status: RedemptionStatus | None = None,
-    advocate_id: int | None = None,
-    reward_id: int | None = None,
+    advocate_id: RowId | None = None,
+    reward_id: RowId | None = None,
 ):
     return await service.list_redemptions(session, params, status=status,
                                           advocate_id=advocate_id, reward_id=reward_id)
 
 
 @router.get("/{redemption_id}", summary="Get a redemption", response_model=RedemptionRead)
-async def get_redemption(redemption_id: int, session: SessionDep, _: ReaderDep):
+async def get_redemption(redemption_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.read_redemption(session, redemption_id)
 
 
 @router.post("/{redemption_id}/approve", summary="Approve a requested redemption",
              response_model=RedemptionRead)
-async def approve_redemption(redemption_id: int, session: SessionDep, principal: WriterDep):
+async def approve_redemption(redemption_id: RowId, session: SessionDep, principal: WriterDep):
     return await service.approve(session, redemption_id, principal)
 
 
 @router.post("/{redemption_id}/reject", summary="Reject a requested redemption (refunds)",
              response_model=RedemptionRead)
 async def reject_redemption(
-    redemption_id: int, body: RedemptionReject, session: SessionDep, principal: WriterDep
+    redemption_id: RowId, body: RedemptionReject, session: SessionDep, principal: WriterDep
 ):
     return await service.reject(session, redemption_id, body, principal)
 
 
 @router.post("/{redemption_id}/fulfil", summary="Mark an approved redemption fulfilled",
              response_model=RedemptionRead)
-async def fulfil_redemption(redemption_id: int, session: SessionDep, _: WriterDep):
+async def fulfil_redemption(redemption_id: RowId, session: SessionDep, _: WriterDep):
     return await service.fulfil(session, redemption_id)
 
 
 @router.post("/{redemption_id}/cancel", summary="Cancel a redemption not yet fulfilled (refunds)",
              response_model=RedemptionRead)
-async def cancel_redemption(redemption_id: int, session: SessionDep, principal: WriterDep):
+async def cancel_redemption(redemption_id: RowId, session: SessionDep, principal: WriterDep):
     return await service.cancel(session, redemption_id, principal)

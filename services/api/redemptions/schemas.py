@@ -4,6 +4,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.pagination import Page
+from shared.schemas.types import RowId
 
 
 class RedemptionStatus(StrEnum):
@@ -24,8 +25,8 @@ class RedemptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid",
                               json_schema_extra={"examples": [{"advocate_id": 3, "reward_id": 1}]})
 
-    advocate_id: int = Field(ge=1)
-    reward_id: int = Field(ge=1)
+    advocate_id: RowId = Field(ge=1)
+    reward_id: RowId = Field(ge=1)
 
 
 class RedemptionReject(BaseModel):
@@ -37,16 +38,16 @@ class RedemptionReject(BaseModel):
 
 class RedemptionRead(BaseModel):
     id: int
-    advocate_id: int
+    advocate_id: RowId
     advocate_name: str
-    reward_id: int
+    reward_id: RowId
     reward_name: str
     status: RedemptionStatus
     cost_points: int = Field(description="The points reserved at request.")
     reason: str | None = Field(description="Why it was rejected.")
     requested_at: datetime
     decided_at: datetime | None
-    decided_by_id: int | None
+    decided_by_id: RowId | None
     fulfilled_at: datetime | None
 
 

@@ -16,6 +16,7 @@ from services.api.report_runs.schemas import (
 from shared.jobs import enqueue_job_row
 from shared.models.enums import JobKind
 from shared.models.reports import ReportKind, ReportRunStatus, ReportTrigger
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/reports/runs", tags=["report runs"])
 ReaderDep = requires(Permission.reports_read)
@@ -48,7 +49,7 @@ async def list_runs(
     _: ReaderDep,
     params: Annotated[PageParams, Depends(page_params)],
     kind: ReportKind | None = None,
-    community_id: Annotated[int | None, Query(description="Runs about this community.")] = None,
+    community_id: Annotated[RowId | None, Query(description="Runs about this community.")] = None,
     trigger: ReportTrigger | None = None,
     status: ReportRunStatus | None = None,
 ):
@@ -58,5 +59,5 @@ async def list_runs(
 
 @router.get("/{run_id}", summary="Get a stored report run with its result",
             response_model=ReportRunRead)
-async def get_run(run_id: int, session: SessionDep, _: ReaderDep):
+async def get_run(run_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.get_run(session, run_id)

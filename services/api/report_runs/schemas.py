@@ -8,7 +8,7 @@ from services.api.reports.schemas import MAX_PERIOD_DAYS
 from shared.metrics.schemas import GrowthInterval, ImpactRelevanceWeights
 from shared.models.reports import ReportKind, ReportRunStatus, ReportTrigger
 from shared.rules.terms import ActivityKindKey
-from shared.schemas.types import Tag
+from shared.schemas.types import RowId, Tag
 
 # The fields each kind takes beyond kind, community and period; any other kind refuses them.
 KIND_FIELDS: dict[str, ReportKind] = {
@@ -86,17 +86,17 @@ class ReportRunRead(BaseModel):
 
     id: int
     kind: ReportKind
-    community_id: int | None
+    community_id: RowId | None
     period_start: date
     period_end: date
     parameters: dict[str, Any] = Field(description="The report's other settings, as built.")
     status: ReportRunStatus
     trigger: ReportTrigger
-    job_id: int | None = Field(description="The job building it, with its progress "
+    job_id: RowId | None = Field(description="The job building it, with its progress "
                                            "(`GET /v1/jobs/{id}`); none for scheduled runs.")
     result: dict[str, Any] | None = Field(
         description="Once done: the report as `GET /v1/reports/{kind}` returns it.")
-    requested_by_id: int | None = Field(description="The staff user who asked for it.")
+    requested_by_id: RowId | None = Field(description="The staff user who asked for it.")
     created_at: datetime
     finished_at: datetime | None
 

@@ -17,11 +17,12 @@ from services.api.reports.schemas import (
     InfluenceReport,
 )
 from shared.models.base import utcnow
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 ReaderDep = requires(Permission.reports_read)
 
-CommunityOrProgram = Annotated[int | None, Query(
+CommunityOrProgram = Annotated[RowId | None, Query(
     description="One community; without it, the whole program (each person counted once).")]
 Weight = Annotated[float | None, Query(ge=0, description="Overrides the program's setting.")]
 Kinds = Annotated[list[str] | None, Query(max_length=50)]
@@ -51,7 +52,7 @@ async def get_impact_relevance(
 
 
 @router.get("/health", summary="A community's health score", response_model=HealthReport)
-async def get_health(session: SessionDep, _: ReaderDep, community_id: int,
+async def get_health(session: SessionDep, _: ReaderDep, community_id: RowId,
                      as_of: Annotated[date | None, Query(
                          description="Last day of the 90 days measured; default today (UTC).")]
                      = None):

@@ -8,6 +8,7 @@ from services.api.deps import SessionDep
 from services.api.pagination import PageParams, page_params
 from services.api.rewards import service
 from services.api.rewards.schemas import RewardCreate, RewardPage, RewardRead, RewardUpdate
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/rewards", tags=["rewards"])
 ReaderDep = requires(Permission.rewards_read)
@@ -31,17 +32,17 @@ async def list_rewards(
 
 
 @router.get("/{reward_id}", summary="Get a reward", response_model=RewardRead)
-async def get_reward(reward_id: int, session: SessionDep, _: ReaderDep):
+async def get_reward(reward_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.get_reward(session, reward_id)
 
 
 @router.patch("/{reward_id}", summary="Update a reward", response_model=RewardRead)
-async def update_reward(reward_id: int, body: RewardUpdate, session: SessionDep, _: WriterDep):
+async def update_reward(reward_id: RowId, body: RewardUpdate, session: SessionDep, _: WriterDep):
     """Send `"active": true` to offer a deactivated reward again."""
     return await service.update_reward(session, reward_id, body)
 
 
 @router.post("/{reward_id}/deactivate", summary="Withdraw a reward (rewards are never deleted)",
              response_model=RewardRead)
-async def deactivate_reward(reward_id: int, session: SessionDep, _: WriterDep):
+async def deactivate_reward(reward_id: RowId, session: SessionDep, _: WriterDep):
     return await service.deactivate_reward(session, reward_id)

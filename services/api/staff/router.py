@@ -9,6 +9,7 @@ from services.api.pagination import PageParams, page_params
 from services.api.staff import service
 from services.api.staff.schemas import StaffCreate, StaffPage, StaffRead, StaffUpdate
 from shared.models.enums import StaffRole
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/staff", tags=["staff"])
 AdminDep = requires(Permission.staff_admin)
@@ -31,17 +32,17 @@ async def list_staff(
 
 
 @router.get("/{staff_id}", summary="Get a staff user", response_model=StaffRead)
-async def get_staff(staff_id: int, session: SessionDep, _: AdminDep):
+async def get_staff(staff_id: RowId, session: SessionDep, _: AdminDep):
     return await service.get_staff(session, staff_id)
 
 
 @router.patch("/{staff_id}", summary="Rename or change a staff user's role",
               response_model=StaffRead)
-async def update_staff(staff_id: int, body: StaffUpdate, session: SessionDep, _: AdminDep):
+async def update_staff(staff_id: RowId, body: StaffUpdate, session: SessionDep, _: AdminDep):
     return await service.update_staff(session, staff_id, body)
 
 
 @router.post("/{staff_id}/deactivate", summary="Deactivate a staff user",
              response_model=StaffRead)
-async def deactivate_staff(staff_id: int, session: SessionDep, _: AdminDep):
+async def deactivate_staff(staff_id: RowId, session: SessionDep, _: AdminDep):
     return await service.deactivate_staff(session, staff_id)

@@ -8,6 +8,7 @@ from services.api.deps import SessionDep
 from services.api.pagination import PageParams, page_params
 from services.api.tiers import service
 from services.api.tiers.schemas import TierCreate, TierPage, TierRead, TierUpdate
+from shared.schemas.types import RowId
 
 router = APIRouter(prefix="/v1/tiers", tags=["tiers"])
 ReaderDep = requires(Permission.rewards_read)
@@ -28,17 +29,17 @@ async def list_tiers(
 
 
 @router.get("/{tier_id}", summary="Get a tier", response_model=TierRead)
-async def get_tier(tier_id: int, session: SessionDep, _: ReaderDep):
+async def get_tier(tier_id: RowId, session: SessionDep, _: ReaderDep):
     return await service.get_tier(session, tier_id)
 
 
 @router.patch("/{tier_id}", summary="Update a tier", response_model=TierRead)
-async def update_tier(tier_id: int, body: TierUpdate, session: SessionDep, _: WriterDep):
+async def update_tier(tier_id: RowId, body: TierUpdate, session: SessionDep, _: WriterDep):
     """Lowering the threshold promotes whoever now reaches it; raising it demotes no one."""
     return await service.update_tier(session, tier_id, body)
 
 
 @router.delete("/{tier_id}", summary="Delete a tier nobody holds", status_code=204)
-async def delete_tier(tier_id: int, session: SessionDep, _: WriterDep) -> Response:
+async def delete_tier(tier_id: RowId, session: SessionDep, _: WriterDep) -> Response:
     await service.delete_tier(session, tier_id)
     return Response(status_code=204)
