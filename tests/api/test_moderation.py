@@ -70,6 +70,22 @@ async def talk_rule(client, admin) -> None:
     assert response.status_code == 201, response.text
 
 
+async def test_a_report_names_its_reporter_and_community(client, admin):
+    from tests.api.test_events import make_community
+
+    h = admin["headers"]
+    community = await make_community(client, h)
+    subject, reporter = await make_member("Troll"), await make_member("Ada")
+    filed = await report(client, h, subject, reporter_member_id=reporter,
+                         community_id=community["id"])
+    assert (filed["reporter_name"], filed["community_name"]) == ("Ada", community["name"])
+    listed = (await client.get("/v1/moderation/reports", headers=h)).json()["items"]
+    assert [(r["reporter_name"], r["community_name"]) for r in listed] == [
+        ("Ada", community["name"])]
+    anonymous = await report(client, h, subject)
+    assert anonymous["reporter_name"] is None and anonymous["community_name"] is None
+
+
 async def test_a_report_and_its_resolution_by_warning(client, admin, make_staff):
     moderator = await make_staff("moderator")
     h = moderator["headers"]

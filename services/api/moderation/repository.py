@@ -1,11 +1,12 @@
 from typing import Any
 
 from sqlalchemy import Select, case, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.pagination import PageParams, paginate_query, paginate_sorted
-from shared.models import Member, ModerationAction, ModerationReport
+from shared.models import Community, Member, ModerationAction, ModerationReport
 
 # The reports list puts open reports first; in a group, the oldest first, as a queue does.
 OPEN_FIRST = "open_rank"
@@ -30,14 +31,19 @@ def _per_subject(**conditions: Any):
 
 def _report_view() -> Select:
     """Rows of (report, subject's name and status, reports about the subject, open ones,
-    open rank), each field also reachable by name; `id` is the report's."""
+    open rank), each field also reachable by name; `id` is the report's; then the reporter's and
+    the community's names, so a moderator reads who and where without looking them up."""
     per_subject = _per_subject()
+    reporter = aliased(Member)
     return (
         select(ModerationReport, Member.name, Member.status, per_subject.c.reports,
                per_subject.c.open_reports, case((_is_open, 0), else_=1).label(OPEN_FIRST),
-               col(ModerationReport.id).label("id"))
+               col(ModerationReport.id).label("id"), reporter.name.label("reporter_name"),
+               col(Community.name).label("community_name"))
         .join(Member, col(Member.id) == ModerationReport.subject_member_id)
         .join(per_subject, per_subject.c.member_id == ModerationReport.subject_member_id)
+        .outerjoin(reporter, reporter.id == ModerationReport.reporter_member_id)
+        .outerjoin(Community, col(Community.id) == ModerationReport.community_id)
         .execution_options(populate_existing=True)
     )
 

@@ -99,7 +99,9 @@ class ReportRead(BaseModel):
     subject_name: str
     subject_status: MemberStatus
     reporter_member_id: RowId | None
+    reporter_name: str | None
     community_id: RowId | None
+    community_name: str | None
     reason: ReportReason
     details: str | None
     status: ReportStatus

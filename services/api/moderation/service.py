@@ -45,7 +45,8 @@ def _read_report(row) -> ReportRead:
     report, subject_name, subject_status, reports, open_reports = row[:5]
     return ReportRead(**report.model_dump(), subject_name=subject_name,
                       subject_status=subject_status, reports_about_subject=reports,
-                      open_reports_about_subject=open_reports)
+                      open_reports_about_subject=open_reports, reporter_name=row.reporter_name,
+                      community_name=row.community_name)
 
 
 async def read_report(session: AsyncSession, report_id: int) -> ReportRead:
