@@ -49,11 +49,12 @@ ELIGIBLE = """
 
 BASELINE_SQL = f"""
     INSERT INTO ledger_entry (advocate_id, kind, points, reason, activity_id, incentive_id,
-                              incentive_version, idempotency_key, created_at)
+                              incentive_version, idempotency_key, created_at, activity_day)
     SELECT adv.id, 'award',
            iv.points * round(coalesce(t.multiplier, 1) * 1000)::int / 1000,
            i.name || ' (v' || iv.version || '): ' || iv.activity_kind,
-           a.id, iv.incentive_id, iv.version, 'award:' || a.id || ':' || iv.incentive_id, now()
+           a.id, iv.incentive_id, iv.version, 'award:' || a.id || ':' || iv.incentive_id, now(),
+           a.local_day
     {ELIGIBLE}
     LEFT JOIN tier t ON t.id = adv.tier_id
     WHERE a.processed_at IS NULL

@@ -155,6 +155,12 @@ class LedgerEntry(SQLModel, table=True):
         # index stays small and costs the high-volume awards nothing.
         Index("ix_ledger_bonus_incentive", "incentive_id",
               postgresql_where=sa.text("kind = 'bonus'"), sqlite_where=sa.text("kind = 'bonus'")),
+        # What a capped points rule has paid an advocate in a day, week or month: one index
+        # range read per (advocate, period) instead of reading the member's activities and
+        # probing the ledger for each of them.
+        Index("ix_ledger_incentive_advocate_day", "incentive_id", "advocate_id", "activity_day",
+              postgresql_where=sa.text("activity_day IS NOT NULL"),
+              sqlite_where=sa.text("activity_day IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
@@ -166,6 +172,9 @@ class LedgerEntry(SQLModel, table=True):
     activity_id: int | None = Field(default=None, sa_type=BigId, foreign_key="activity.id")
     incentive_id: int | None = Field(default=None, foreign_key="incentive.id")
     incentive_version: int | None = None
+    # Awards of points rules: the local day their activity occurred on, which the rule's caps
+    # count by (its day, ISO week or month). NULL on every other entry.
+    activity_day: date | None = None
     redemption_id: int | None = Field(default=None, foreign_key="redemption.id")
     staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id")
     idempotency_key: str = Field(max_length=200, unique=True)

@@ -23,7 +23,7 @@ Ordering rules, and their limits:
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, exists, func, literal, select
@@ -50,17 +50,11 @@ REFERRAL = Referral.__table__
 
 # The columns award_rows() selects, in order, for INSERT INTO ledger_entry (…) SELECT.
 LEDGER_COLUMNS = ("advocate_id", "kind", "points", "reason", "activity_id", "incentive_id",
-                  "incentive_version", "idempotency_key", "created_at")
+                  "incentive_version", "idempotency_key", "created_at", "activity_day")
 
 # Rule points are multiplied by the tier's multiplier (three decimals) in integer thousandths, so
 # that PostgreSQL's exact numerics and SQLite's floats floor alike (1.15 times 100 is 115 on both).
 _MILLIS = 1000
-
-# Two activities in the same local day are less than 50 hours apart in UTC (offsets run from
-# -12 to +14 hours), in the same ISO week less than 9 days, in the same month less than 33.
-# Bounding the look-up of earlier awards to that window lets it use the (member, kind,
-# occurred_at) index instead of reading the member's whole history.
-_PERIOD_REACH = {CapPeriod.day: 3, CapPeriod.week: 10, CapPeriod.month: 34}
 
 # Activities decided while their member was suspended or banned stay unpaid, even on a rescore.
 _REFUSED_OUTCOMES = (ActivityOutcome.member_suspended, ActivityOutcome.member_banned)
@@ -109,10 +103,13 @@ class Scope:
                            ACTIVITY.c.outcome.not_in([o.value for o in _REFUSED_OUTCOMES])]
         return conditions
 
-    def shift(self, moment: ColumnElement, days: int) -> ColumnElement:
-        if self.dialect == "sqlite":  # SQLite keeps times as ISO text; datetime() shifts them
-            return func.datetime(moment, f"{days:+d} days")
-        return moment + literal(timedelta(days=days), sa.Interval())
+    def period_end(self, start: ColumnElement, period: CapPeriod) -> ColumnElement:
+        """The first day after the cap period (day, ISO week or month) that begins on `start`."""
+        if self.dialect == "sqlite":  # SQLite keeps dates as ISO text; date() moves them
+            return func.date(start, {CapPeriod.day: "+1 day", CapPeriod.week: "+7 days",
+                                     CapPeriod.month: "+1 month"}[period])
+        length = {CapPeriod.day: "1 day", CapPeriod.week: "7 days", CapPeriod.month: "1 month"}
+        return sa.cast(start + sa.literal_column(f"interval '{length[period]}'"), sa.Date)
 
 
 # The activities in scope, each with its member's and advocate's standing and the advocate's tier
@@ -204,12 +201,13 @@ def award_rows(rule: Rule, scope: Scope, now: datetime) -> Select:
     build = {IncentiveKind.points_rule: _points_rule, IncentiveKind.milestone: _milestone,
              IncentiveKind.first_n: _first_n}[rule.kind]
     rows = build(rule, scope)
-    kind = "award" if rule.kind == IncentiveKind.points_rule else "bonus"
+    awards = rule.kind == IncentiveKind.points_rule
     # WHERE true: SQLite cannot otherwise tell the upsert's ON from a join's ON.
     return select(
-        rows.c.advocate_id, literal(kind), rows.c.points, literal(rule.reason), rows.c.activity_id,
-        literal(rule.incentive_id), literal(rule.version), rows.c.idempotency_key,
-        literal(now, UTCDateTime),
+        rows.c.advocate_id, literal("award" if awards else "bonus"), rows.c.points,
+        literal(rule.reason), rows.c.activity_id, literal(rule.incentive_id),
+        literal(rule.version), rows.c.idempotency_key, literal(now, UTCDateTime),
+        rows.c.activity_day if awards else sa.cast(sa.null(), sa.Date),
     ).where(sa.true())
 
 
@@ -227,6 +225,7 @@ def _points_rule(rule: Rule, scope: Scope) -> sa.Subquery:
         BATCH.c.advocate_id, BATCH.c.id.label("activity_id"),
         ((literal(rule.points) * BATCH.c.multiplier_millis) // _MILLIS).label("points"),
         _key("award:", BATCH.c.id).concat(f":{rule.incentive_id}").label("idempotency_key"),
+        BATCH.c.local_day.label("activity_day"),
     ]
     if terms.cap is None:
         return select(*columns).where(*conditions).subquery("awards")
@@ -234,39 +233,33 @@ def _points_rule(rule: Rule, scope: Scope) -> sa.Subquery:
     period = terms.cap.per
     bucket = _bucket(BATCH, period)
     candidates = select(
-        *columns, BATCH.c.member_id, bucket.label("bucket"),
+        *columns, bucket.label("bucket"),
         func.row_number().over(partition_by=(BATCH.c.advocate_id, bucket),
                                order_by=(BATCH.c.occurred_at, BATCH.c.id)).label("place"),
     ).where(*conditions).subquery("candidates")
-    # The awards already paid in each (member, period) the candidates fall in: counted once per
-    # group, not once per candidate, each count read through the (member, kind, occurred_at)
-    # index. Every activity of a period lies within _PERIOD_REACH of any other one of it, so the
-    # window around one of the group's activities finds them all.
-    groups = (select(BATCH.c.member_id, bucket.label("bucket"),
-                     func.min(BATCH.c.occurred_at).label("seen_at"))
-              .where(*conditions).group_by(BATCH.c.member_id, bucket).subquery("groups"))
-    earlier, paid = ACTIVITY.alias("earlier"), LEDGER.alias("paid")
-    reach = _PERIOD_REACH[period]
+    # The awards already paid in each (advocate, period) the candidates fall in: counted once per
+    # group, each count one range of the (incentive, advocate, activity_day) index. By the day
+    # rather than the period itself, so that a version with another cap period counts them too.
+    groups = (select(BATCH.c.advocate_id, bucket.label("bucket"))
+              .where(*conditions).group_by(BATCH.c.advocate_id, bucket).subquery("groups"))
+    paid = LEDGER.alias("paid")
     paid_in_group = (
-        select(func.count()).select_from(paid.join(earlier, earlier.c.id == paid.c.activity_id))
+        select(func.count()).select_from(paid)
         .where(paid.c.incentive_id == rule.incentive_id,
-               earlier.c.member_id == groups.c.member_id,
-               earlier.c.kind == rule.activity_kind,
-               earlier.c.occurred_at > scope.shift(groups.c.seen_at, -reach),
-               earlier.c.occurred_at < scope.shift(groups.c.seen_at, reach),
-               _bucket(earlier, period) == groups.c.bucket)
+               paid.c.advocate_id == groups.c.advocate_id,
+               paid.c.activity_day >= groups.c.bucket,
+               paid.c.activity_day < scope.period_end(groups.c.bucket, period))
         .scalar_subquery()
     )
-    prior = select(groups.c.member_id, groups.c.bucket,
+    prior = select(groups.c.advocate_id, groups.c.bucket,
                    paid_in_group.label("paid")).subquery("prior")
-    already = prior.c.paid
     return (select(candidates.c.advocate_id, candidates.c.activity_id, candidates.c.points,
-                   candidates.c.idempotency_key)
+                   candidates.c.idempotency_key, candidates.c.activity_day)
             .select_from(candidates.join(prior, sa.and_(
-                prior.c.member_id == candidates.c.member_id,
+                prior.c.advocate_id == candidates.c.advocate_id,
                 prior.c.bucket == candidates.c.bucket)))
             .where(candidates.c.place <= terms.cap.max,
-                   candidates.c.place + already <= terms.cap.max)
+                   candidates.c.place + prior.c.paid <= terms.cap.max)
             .subquery("awards"))
 
 

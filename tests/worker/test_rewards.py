@@ -295,6 +295,35 @@ async def test_two_versions_in_one_batch_share_the_cap(client, admin):
     assert await outcomes([*before, after]) == ["awarded", "awarded", "capped"]
 
 
+@pytest.mark.parametrize(("first_cap", "before", "second_cap", "after", "paid"), [
+    # 9 November 2026 is a Monday. A week's cap, then a day's: the Tuesday already has its
+    # award, the Wednesday not yet.
+    ({"max": 1, "per": "week"}, [10], {"max": 1, "per": "day"}, [10, 11], [True, False, True]),
+    # A day's cap, then a week's: Monday and Tuesday were paid under the first; the week is full.
+    ({"max": 1, "per": "day"}, [9, 10], {"max": 2, "per": "week"}, [11], [True, True, False]),
+])
+async def test_a_new_cap_period_counts_the_awards_of_earlier_versions(
+    client, admin, first_cap, before, second_cap, after, paid
+):
+    ada = await make_advocate()
+    talks = await make_incentive(client, admin["headers"], cap=first_cap)
+
+    async def process_days(days: list[int]) -> list[int]:
+        ids = await post_activities(client, admin["headers"], *(
+            activity(ada["member_id"], at=datetime(2026, 11, day, 12, tzinfo=UTC))
+            for day in days))
+        await process_pending_activities()
+        return ids
+
+    earlier = await process_days(before)
+    edited = await client.patch(f"/v1/incentives/{talks['id']}", json={"cap": second_cap},
+                                headers=admin["headers"])
+    assert edited.status_code == 200 and edited.json()["version"] == 2
+    later = await process_days(after)
+    assert await outcomes([*earlier, *later]) == ["awarded" if p else "capped" for p in paid]
+    assert await balance(ada["id"]) == 100 * sum(paid)
+
+
 async def test_only_active_incentives_score(client, admin):
     ada = await make_advocate()
     await make_incentive(client, admin["headers"], status="draft")
