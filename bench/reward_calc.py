@@ -235,10 +235,10 @@ async def run(cfg: BenchConfig) -> list[Result]:
                       "worker_wall_seconds": round(wall, 2),
                       "baseline_seconds": round(baseline_seconds, 2),
                       "baseline_entries": baseline_entries, "ledger_entries": stats["entries"],
-                      "batches": report.get("batches"), "outcomes": stats["outcomes"],
+                      "lanes": report.get("lanes"), "outcomes": stats["outcomes"],
                       "tiers": stats["tiers"]},
                notes=[f"{activities:,} activities (loaded in {loaded_in:.0f} s): worker "
-                      f"{worker_seconds:.1f} s ({report.get('batches')} batches, "
+                      f"{worker_seconds:.1f} s ({report.get('lanes')} lanes, "
                       f"{stats['entries']:,} entries, {stats['points']:,} points), "
                       f"INSERT…SELECT {baseline_seconds:.1f} s ({baseline_entries:,} entries, "
                       f"uncapped)",

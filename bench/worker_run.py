@@ -1,9 +1,9 @@
-"""The reward calculation alone in its own process, as the worker runs it: the batch function of
-services/worker/rewards.py called until no activity is pending. Prints one JSON line:
-{"seconds", "processed", "batches"}. `python -m bench.worker_run` with HEARTH_DATABASE_URL set.
+"""The reward calculation alone in its own process, as the worker runs it: the pass of
+services/worker/rewards.py (its lanes included) until no activity is pending. Prints one JSON
+line: {"seconds", "processed", "lanes"}. `python -m bench.worker_run` with HEARTH_DATABASE_URL set.
 
 BENCH_PROFILE=1 runs it under cProfile (stats in var/bench-worker.prof) and adds to the report
-each batch's seconds and the time spent in each SQL statement (by its first words), as the
+the time spent in each SQL statement (summed over the lanes) (by its first words), as the
 client sees it: the round trip, PostgreSQL's execution and the driver's work."""
 
 import asyncio
@@ -46,7 +46,7 @@ def _time_statements(engine) -> dict[str, list[float]]:
 
 
 async def _run(profile: bool) -> dict:
-    from services.worker.rewards import process_batch
+    from services.worker.rewards import process_pending_activities
     from shared.db import get_engine
     from shared.logging import configure_logging
     from shared.settings import get_settings
@@ -55,26 +55,17 @@ async def _run(profile: bool) -> dict:
     configure_logging(json_logs=settings.json_logs, level="WARNING")
     profiler = cProfile.Profile() if profile else None
     statements = _time_statements(get_engine()) if profile else {}
-    batch_seconds: list[float] = []
-    processed = 0
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    while True:
-        began = time.perf_counter()
-        count = await process_batch()
-        if not count:
-            break
-        batch_seconds.append(round(time.perf_counter() - began, 3))
-        processed += count
+    processed = await process_pending_activities()
     seconds = time.perf_counter() - started
     if profiler:
         profiler.disable()
         profiler.dump_stats(VAR_DIR / "bench-worker.prof")
     await get_engine().dispose()
-    report = {"seconds": seconds, "processed": processed, "batches": len(batch_seconds)}
+    report = {"seconds": seconds, "processed": processed, "lanes": settings.reward_lanes}
     if profile:
-        report["batch_seconds"] = batch_seconds
         report["statements"] = sorted(([round(seconds, 3), calls, shape] for shape, (calls, seconds)
                                        in statements.items()), reverse=True)
     return report

@@ -10,6 +10,7 @@ the worker's hourly sweep runs it."""
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.ledger import insert_ignoring_duplicates
 from shared.models import Activity, ActivityPending
+from shared.models.rewards import QUEUE_SHARDS
 
 ACTIVITY = Activity.__table__
 PENDING = ActivityPending.__table__
@@ -49,14 +51,15 @@ _INSERT_AND_ENQUEUE_PG = text("""
                                        local_month, received_at, ordinal)
         ORDER BY ordinal
         ON CONFLICT (source, external_id) DO NOTHING
-        RETURNING id, source, external_id),
-    queued AS (INSERT INTO activity_pending (activity_id) SELECT id FROM new)
+        RETURNING id, member_id, source, external_id),
+    queued AS (INSERT INTO activity_pending (activity_id, member_id)
+               SELECT id, member_id FROM new)
     SELECT source, external_id, id FROM new""")
 
 # Plain SQL, so that the bench's loader (asyncpg, no SQLAlchemy) runs the very same statement.
 ENQUEUE_UNQUEUED_SQL = """
-    INSERT INTO activity_pending (activity_id)
-    SELECT id FROM activity
+    INSERT INTO activity_pending (activity_id, member_id)
+    SELECT id, member_id FROM activity
     WHERE processed_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM activity_pending WHERE activity_id = activity.id)"""
 
@@ -76,33 +79,86 @@ async def insert_activities(
     # SQLite: one writer and no arrays; executemany in the same transaction.
     inserted = (await session.exec(
         insert_ignoring_duplicates(session, ACTIVITY)
-        .returning(ACTIVITY.c.source, ACTIVITY.c.external_id, ACTIVITY.c.id),
+        .returning(ACTIVITY.c.source, ACTIVITY.c.external_id, ACTIVITY.c.id,
+                   ACTIVITY.c.member_id),
         params=[{name: row[name] for name in ACTIVITY_COLUMNS} for row in rows],
     )).all()
     if inserted:
-        await session.exec(PENDING.insert(), params=[{"activity_id": id_}
-                                                     for _, _, id_ in inserted])
-    return {(source, external_id): id_ for source, external_id, id_ in inserted}
+        await session.exec(PENDING.insert(), params=[{"activity_id": id_, "member_id": member_id}
+                                                     for _, _, id_, member_id in inserted])
+    return {(source, external_id): id_ for source, external_id, id_, _ in inserted}
 
+
+@dataclass(frozen=True)
+class Lane:
+    """One of `count` disjoint parts of the queue, split by member: concurrent batches of
+    different lanes pay different advocates (referrers apart), so they seldom wait for each
+    other's locks, and PostgreSQL works on them on several cores at once. Each lane takes its
+    activities lowest ids first."""
+
+    index: int = 0
+    count: int = 1
+
+    def shards(self) -> list[int]:
+        return list(range(self.index, QUEUE_SHARDS, self.count))
+
+
+ALL_LANES = Lane()
 
 # PostgreSQL: the locked rows are deleted by their physical address (a TID scan), not looked up
 # again through the primary key: 10,000 rows in about half the time.
-_CLAIM_PG = text("""
-    WITH claimable AS (SELECT ctid FROM activity_pending ORDER BY activity_id LIMIT :size
-                       FOR UPDATE SKIP LOCKED)
-    DELETE FROM activity_pending WHERE ctid = ANY(ARRAY(SELECT ctid FROM claimable))
+_CLAIM_ALL_PG = text("""
+    DELETE FROM activity_pending
+    WHERE ctid = ANY(ARRAY(SELECT ctid FROM activity_pending ORDER BY activity_id
+                           LIMIT :size FOR UPDATE SKIP LOCKED))
     RETURNING activity_id""")
 
 
-def claim(size: int, dialect: str | None = None) -> sa.Executable:
-    """Takes up to `size` activities off the queue, lowest ids first, returning their ids (in no
-    particular order). On PostgreSQL, rows another batch holds are skipped, so concurrent workers
-    claim disjoint batches; the claim holds until the transaction ends, and a rollback puts the
-    activities back. SQLite has a single writer and ignores the lock clause. `dialect`
-    "postgresql" picks that database's faster form; the default one runs on both."""
+_CLAIM_LANE_PG = """
+    DELETE FROM activity_pending
+    WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM activity_pending
+        WHERE ctid = ANY(ARRAY(SELECT ctid FROM ({branches}) AS lane
+                               ORDER BY activity_id LIMIT :size))
+        FOR UPDATE SKIP LOCKED))
+    RETURNING activity_id"""
+_CLAIM_SHARD_PG = """(SELECT ctid, activity_id FROM activity_pending
+    WHERE member_id % {shards} = {index} ORDER BY member_id % {shards}, activity_id LIMIT :size)"""
+
+
+def _claim_lane_pg(lane: Lane) -> sa.TextClause:
+    """A lane's claim: the lowest activity ids of its shards, merged from one range of
+    ix_activity_pending_shard per shard (the other lanes' rows are never read), then locked.
+    A row another pass holds is skipped, not replaced: that pass decides it. Built from
+    integers only (the shard count and the lane's shard numbers)."""
+    branches = " UNION ALL ".join(_CLAIM_SHARD_PG.format(shards=QUEUE_SHARDS, index=index)
+                                  for index in lane.shards())
+    return text(_CLAIM_LANE_PG.format(branches=branches))
+
+
+def claimed_cte(size: int, lane: Lane = ALL_LANES) -> sa.CTE:
+    """PostgreSQL: claim() as a CTE `claimed` (activity_id), for a statement that goes on to use
+    the activities it takes (shared.rules.awards.fill_batch_from_queue)."""
+    if lane.count == 1:
+        statement = _CLAIM_ALL_PG.bindparams(size=size)
+    else:
+        statement = _claim_lane_pg(lane).bindparams(size=size)
+    return statement.columns(sa.column("activity_id", sa.BigInteger)).cte("claimed")
+
+
+def claim(size: int, dialect: str | None = None, lane: Lane = ALL_LANES) -> sa.Executable:
+    """Takes up to `size` activities of `lane` off the queue, lowest ids first, returning their
+    ids (in no particular order). On PostgreSQL, rows another batch
+    holds are skipped, so concurrent workers claim disjoint batches; the claim holds until the
+    transaction ends, and a rollback puts the activities back. SQLite has a single writer and
+    ignores the lock clause. `dialect` "postgresql" picks that database's faster form; the
+    default one runs on both."""
     if dialect == "postgresql":
-        return _CLAIM_PG.bindparams(size=size)
-    claimable = (select(PENDING.c.activity_id).order_by(PENDING.c.activity_id).limit(size)
+        return select(claimed_cte(size, lane).c.activity_id)
+    claimable = select(PENDING.c.activity_id)
+    if lane.count > 1:
+        claimable = claimable.where((PENDING.c.member_id % QUEUE_SHARDS).in_(lane.shards()))
+    claimable = (claimable.order_by(PENDING.c.activity_id).limit(size)
                  .with_for_update(skip_locked=True).cte("claimable"))
     return (sa.delete(PENDING)
             .where(PENDING.c.activity_id.in_(select(claimable.c.activity_id)))

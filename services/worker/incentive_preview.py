@@ -18,7 +18,6 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.worker.rewards import (
-    BATCH_SIZE,
     apply_rules,
     begin_batch,
     decide_referrals,
@@ -31,6 +30,7 @@ from shared.models.base import utcnow
 from shared.models.enums import JobStatus
 from shared.rules.awards import ACTIVITY, LEDGER, Scope, award_rows, fill_batch
 from shared.rules.terms import ActivityOutcome, IncentiveKind, Rule
+from shared.settings import get_settings
 
 log = logging.getLogger("hearth.worker.incentives")
 
@@ -190,7 +190,7 @@ async def _rescore_batch(job_id: int, incentive_id: int, start: datetime, end: d
         ids = (await session.exec(
             select(Activity.id).where(*Scope.past(start, end, dialect).conditions(),
                                       col(Activity.id) > done_up_to)
-            .order_by(Activity.id).limit(BATCH_SIZE))).scalars().all()
+            .order_by(Activity.id).limit(get_settings().reward_batch_size))).scalars().all()
         result = {"incentive_id": incentive_id, "incentive_version": rule.version,
                   "awards": job.result.get("awards", 0), "points": job.result.get("points", 0),
                   "last_activity_id": done_up_to}
@@ -201,7 +201,7 @@ async def _rescore_batch(job_id: int, incentive_id: int, start: datetime, end: d
         scope = Scope.past(start, end, dialect, ids=ids)
         await prepare(session, scope)
         last_entry_id = await apply_rules(session, [rule], scope, utcnow())
-        gains = await gains_since(session, scope, last_entry_id)
+        gains = await gains_since(session, last_entry_id)
         await session.exec(
             update(ACTIVITY)
             .where(scope.has(ACTIVITY.c.id), ACTIVITY.c.outcome != ActivityOutcome.awarded,

@@ -19,6 +19,7 @@ SQLite has a single writer: a batch begins with BEGIN IMMEDIATE, which serialise
 The job takes no arguments and is queued under one id (shared.jobs.enqueue_reward_calculation);
 the cron runs the same pass every minute, so a lost job or a Redis outage only delays awards."""
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +30,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.activity_queue import claim, enqueue_unqueued
-from shared.db import session_scope
+from shared.activity_queue import (
+    ALL_LANES,
+    Lane,
+    claim,
+    claimed_cte,
+    enqueue_unqueued,
+    pending_ids,
+)
+from shared.db import get_engine, session_scope
 from shared.ledger import EntryKind, insert_ignoring_duplicates, promoted_tier
 from shared.models import Incentive, IncentiveVersion, Member, MemberIdentity
 from shared.models.base import utcnow
@@ -44,6 +52,7 @@ from shared.rules.awards import (
     advocates_involved,
     award_rows,
     fill_batch,
+    fill_batch_from_queue,
     points_award_rows,
     points_rule_rounds,
     record_outcomes,
@@ -52,20 +61,36 @@ from shared.rules.awards import (
 )
 from shared.rules.referrals import Person, RefusalReason, refusal_reason
 from shared.rules.terms import IncentiveKind, IncentiveStatus, Rule
+from shared.settings import get_settings
 
 log = logging.getLogger("hearth.worker.rewards")
 
-# Each batch pays fixed costs (claim, locks, rules, statistics, one statement per rule); at
-# 10,000 a 1M backlog ran a quarter faster than at 5,000 (measured: 200k activities 13.7 s
-# against 17.0-18.3 s; 20,000 gained nothing more). The advocates a batch pays stay locked for
-# its transaction, about a second at this size.
-BATCH_SIZE = 10_000
 
 
 async def process_pending_activities(ctx: dict[str, Any] | None = None) -> int:
-    """Processes pending activities until none is left; returns how many it processed."""
+    """Processes pending activities until none is left; returns how many it processed. On
+    PostgreSQL a backlog of several batches is worked in up to `reward_lanes` lanes at once (see
+    Lane); what fits in one batch stays one batch, ranked together (first N, caps)."""
+    settings = get_settings()
+    size = settings.reward_batch_size
+    lanes = await _lanes_needed(settings.reward_lanes, size)
+    done = await asyncio.gather(*(_drain(Lane(index, lanes), size) for index in range(lanes)))
+    return sum(done)
+
+
+async def _lanes_needed(most: int, batch_size: int) -> int:
+    """One lane per batch pending, up to `most`; always one on SQLite (a single writer)."""
+    if most == 1 or get_engine().dialect.name == "sqlite":
+        return 1
+    async with session_scope() as session:
+        pending = (await session.exec(select(func.count()).select_from(
+            pending_ids().limit(batch_size * most).subquery()))).one()[0]
+    return max(1, min(most, -(-pending // batch_size)))
+
+
+async def _drain(lane: Lane, size: int) -> int:
     total = 0
-    while processed := await process_batch():
+    while processed := await process_batch(size, lane):
         total += processed
     return total
 
@@ -91,28 +116,57 @@ async def begin_batch(session: AsyncSession) -> None:
         await session.exec(text("SET LOCAL jit = off"))
 
 
-async def process_batch(size: int = BATCH_SIZE) -> int:
+async def process_batch(size: int | None = None, lane: Lane = ALL_LANES) -> int:
+    """Decides one batch (`size`, else HEARTH_REWARD_BATCH_SIZE) of `lane`'s pending
+    activities; returns how many it took off the queue (0: none was left)."""
+    size = size or get_settings().reward_batch_size
     async with session_scope() as session:
         await begin_batch(session)
-        ids = sorted((await session.exec(claim(size, session.bind.dialect.name)))
-                     .scalars().all())
-        if not ids:
+        dialect = session.bind.dialect.name
+        if dialect == "postgresql":
+            claimed = await _claim_into_batch(session, size, lane)
+            scope = Scope.batch(dialect)
+        else:
+            ids = sorted((await session.exec(claim(size, dialect, lane))).scalars().all())
+            if not ids:
+                return 0
+            claimed, scope = len(ids), Scope.batch(dialect, ids)
+            for statement in fill_batch(scope):
+                await session.exec(statement)
+        if not claimed:
             return 0
-        scope = Scope.batch(ids, session.bind.dialect.name)
         now = utcnow()
-        await prepare(session, scope)
+        await lock_advocates(session, scope)
         rules = await _rules_in_force(session)
-        await apply_rules(session, rules, scope, now)
-        await session.exec(record_outcomes(scope, now, rules))
-        log.debug("processed %d activities", len(ids))
-        return len(ids)
+        written_after = await apply_rules(session, rules, scope, now)
+        await session.exec(record_outcomes(scope, now, rules, written_after))
+        log.debug("processed %d activities", claimed)
+        return claimed
+
+
+async def _claim_into_batch(session: AsyncSession, size: int, lane: Lane) -> int:
+    """PostgreSQL: takes a batch off the queue into BATCH in one statement; returns how many
+    queue rows it took."""
+    before, fill, after = fill_batch_from_queue(claimed_cte(size, lane))
+    for statement in before:
+        await session.exec(statement)
+    claimed, filled = (await session.exec(fill)).one()
+    if filled:
+        for statement in after:
+            await session.exec(statement)
+    return claimed
 
 
 async def prepare(session: AsyncSession, scope: Scope) -> None:
-    """Copies the activities in scope to BATCH and, on PostgreSQL, locks the advocates they can
-    pay, in id order (see the module's docstring)."""
+    """Copies the activities in scope to BATCH and locks the advocates they can pay."""
     for statement in fill_batch(scope):
         await session.exec(statement)
+    await lock_advocates(session, scope)
+
+
+async def lock_advocates(session: AsyncSession, scope: Scope) -> None:
+    """PostgreSQL: locks the advocates the activities in BATCH can pay, in id order (see the
+    module's docstring); SQLite's batch already holds the one write lock."""
     if scope.dialect == "postgresql":
         (await session.exec(advocates_involved().with_for_update())).all()
 
@@ -175,7 +229,7 @@ async def apply_rules(
             await session.exec(insert_ignoring_duplicates(session, LEDGER)
                                .from_select(LEDGER_COLUMNS, award_rows(rule, scope, now)))
     # Points rules write awards, the other kinds bonuses: those credited above are left out.
-    await session.exec(_credit(_gained(scope, last_entry_id,
+    await session.exec(_credit(_gained(last_entry_id,
                                        EntryKind.bonus if awards_credited else None), now))
     return last_entry_id
 
@@ -190,13 +244,14 @@ def _credit(gained: Subquery, now: datetime) -> Update:
                     tier_id=promoted_tier(lifetime), updated_at=now))
 
 
-def _gained(scope: Scope, last_entry_id: int, kind: EntryKind | None = None) -> Subquery:
+def _gained(last_entry_id: int, kind: EntryKind | None = None) -> Subquery:
     """Per advocate, the points and entries (of `kind`, or any) written after `last_entry_id`
-    for the activities in scope: what one batch added."""
+    for the activities in BATCH: what one batch added."""
     kinds = [] if kind is None else [LEDGER.c.kind == kind]
     return (select(LEDGER.c.advocate_id, func.sum(LEDGER.c.points).label("points"),
                    func.count().label("entries"))
-            .where(scope.has(LEDGER.c.activity_id), LEDGER.c.id > last_entry_id, *kinds)
+            .where(LEDGER.c.id > last_entry_id, LEDGER.c.activity_id.in_(select(BATCH.c.id)),
+                   *kinds)
             .group_by(LEDGER.c.advocate_id)
             .subquery("gained"))
 
@@ -207,9 +262,9 @@ class Gains:
     points: int
 
 
-async def gains_since(session: AsyncSession, scope: Scope, last_entry_id: int) -> Gains:
-    """What was written for the activities in scope after `last_entry_id`, in total."""
-    gained = _gained(scope, last_entry_id)
+async def gains_since(session: AsyncSession, last_entry_id: int) -> Gains:
+    """What was written for the activities in BATCH after `last_entry_id`, in total."""
+    gained = _gained(last_entry_id)
     entries, points = (await session.exec(
         select(func.coalesce(func.sum(gained.c.entries), 0),
                func.coalesce(func.sum(gained.c.points), 0)))).one()

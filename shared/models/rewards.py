@@ -95,6 +95,12 @@ class Activity(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=40)
 
 
+# The queue is split by member into this many shards (`member_id % QUEUE_SHARDS`); a lane of the
+# worker works a fixed set of them. Fixed, so that any number of lanes up to it splits the same
+# index.
+QUEUE_SHARDS = 8
+
+
 class ActivityPending(SQLModel, table=True):
     """The worker's queue: one row per activity awaiting its award decision, written with the
     activity (shared.activity_queue) and deleted by the batch that decides it, in the same
@@ -103,10 +109,17 @@ class ActivityPending(SQLModel, table=True):
     a non-HOT update that rewrites all of the activity table's indexes."""
 
     __tablename__ = "activity_pending"
+    # The worker's lanes claim by member shard, in activity id order within each
+    # (shared.activity_queue.Lane).
+    __table_args__ = (Index("ix_activity_pending_shard", sa.text(f"(member_id % {QUEUE_SHARDS})"),
+                            "activity_id"),)
 
     activity_id: int = Field(sa_column=sa.Column(
         BigId, sa.ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True,
         autoincrement=False))
+    # The activity's member, copied so that the worker's lanes can split the queue by member
+    # without reading the activity (shared.activity_queue.Lane).
+    member_id: int
 
 
 class Incentive(SQLModel, table=True):

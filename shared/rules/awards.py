@@ -74,7 +74,8 @@ class Scope:
     live: bool = False
 
     @classmethod
-    def batch(cls, ids: Sequence[int], dialect: str) -> "Scope":
+    def batch(cls, dialect: str, ids: Sequence[int] | None = None) -> "Scope":
+        """The worker's pass; `ids` where BATCH is still to be filled from them."""
         return cls(dialect, ids=ids, live=True)
 
     @classmethod
@@ -134,25 +135,54 @@ _ANALYZED = ("id", "member_id", "advocate_id", "kind", "community_id", "member_s
              "advocate_status", "tier_id", "local_day", "local_week", "local_month")
 
 
-def fill_batch(scope: Scope) -> list[sa.Executable]:
-    """The statements that (re)fill BATCH with the activities in scope."""
+_CREATE_BATCH = sa.schema.CreateTable(BATCH, if_not_exists=True)
+# Autovacuum never analyses a temporary table: without statistics the planner guesses its size
+# and distribution, and picks nested loops over thousands of rows. Only the columns that rules
+# filter, join and group on (half the time of every column), from a sample of 3,000 rows (the
+# default 30,000 read the whole batch, for no better plan).
+_ANALYZE_BATCH = [sa.text("SET LOCAL default_statistics_target = 10"),
+                  sa.text(f"ANALYZE reward_batch ({', '.join(_ANALYZED)})")]
+
+
+def _batch_rows(source: sa.FromClause, *conditions: ColumnElement[bool]) -> Select:
+    """The activities of `source` (ACTIVITY, or a join with it) that meet `conditions`, as BATCH
+    rows: with their member's and advocate's standing and the tier's multiplier."""
     multiplier = sa.cast(func.round(func.coalesce(TIER.c.multiplier, 1) * _MILLIS), sa.Integer)
-    rows = (
+    return (
         select(*(ACTIVITY.c[column.name] for column in BATCH.c if column.name in ACTIVITY.c),
                MEMBER.c.status, ADVOCATE.c.id, ADVOCATE.c.status, ADVOCATE.c.tier_id, multiplier)
-        .select_from(ACTIVITY.join(MEMBER, MEMBER.c.id == ACTIVITY.c.member_id)
+        .select_from(source.join(MEMBER, MEMBER.c.id == ACTIVITY.c.member_id)
                      .outerjoin(ADVOCATE, ADVOCATE.c.member_id == ACTIVITY.c.member_id)
                      .outerjoin(TIER, TIER.c.id == ADVOCATE.c.tier_id))
-        .where(*scope.conditions())
+        .where(*conditions)
     )
-    statements = [sa.schema.CreateTable(BATCH, if_not_exists=True), BATCH.delete(),
-                  BATCH.insert().from_select([column.name for column in BATCH.c], rows)]
+
+
+def fill_batch(scope: Scope) -> list[sa.Executable]:
+    """The statements that (re)fill BATCH with the activities in scope."""
+    statements = [_CREATE_BATCH, BATCH.delete(),
+                  BATCH.insert().from_select([column.name for column in BATCH.c],
+                                             _batch_rows(ACTIVITY, *scope.conditions()))]
     if scope.dialect == "postgresql":
-        # Autovacuum never analyses a temporary table: without statistics the planner guesses
-        # its size and distribution, and picks nested loops over thousands of rows. Only the
-        # columns that rules filter, join and group on: half the time of every column.
-        statements.append(sa.text(f"ANALYZE reward_batch ({', '.join(_ANALYZED)})"))
+        statements += _ANALYZE_BATCH
     return statements
+
+
+def fill_batch_from_queue(claimed: sa.CTE) -> tuple[list[sa.Executable], Select,
+                                                     list[sa.Executable]]:
+    """PostgreSQL's live batch, with no activity id travelling to the worker and back: the
+    statements before, the one statement that fills BATCH with the pending activities the
+    `claimed` CTE (a DELETE … RETURNING activity_id of the queue) takes off the queue and selects
+    (claimed, filled): how many queue rows it took, how many of their activities were still
+    pending; and the statements after, once some were."""
+    taken = claimed.join(ACTIVITY, ACTIVITY.c.id == claimed.c.activity_id)
+    filled = (BATCH.insert()
+              .from_select([column.name for column in BATCH.c],
+                           _batch_rows(taken, ACTIVITY.c.processed_at.is_(None)))
+              .returning(BATCH.c.id).cte("filled"))
+    counts = select(select(func.count()).select_from(claimed).scalar_subquery(),
+                    select(func.count()).select_from(filled).scalar_subquery())
+    return [_CREATE_BATCH], counts, _ANALYZE_BATCH
 
 
 def _matching(rule: Rule, activity: sa.Table) -> list[ColumnElement[bool]]:
@@ -387,10 +417,19 @@ def advocates_involved() -> Select:
             .order_by(ADVOCATE.c.id))
 
 
-def record_outcomes(scope: Scope, now: datetime, rules: Sequence[Rule] = ()) -> sa.Update:
+def record_outcomes(scope: Scope, now: datetime, rules: Sequence[Rule],
+                    written_after: int) -> sa.Update:
     """Marks the activities in BATCH processed, with their outcome, once `rules` (those applied
-    to them) have run."""
-    awarded = BATCH.c.id.in_(select(LEDGER.c.activity_id).where(scope.has(LEDGER.c.activity_id)))
+    to them) have run and written their entries after ledger id `written_after`. A pending
+    activity has no entry from before its batch, so those entries are all its awards."""
+    # BATCH's first and last ids bound both look-ups to the batch's stretch of their index:
+    # without them the planner reads the activity table from its start, and (with the ledger's
+    # statistics lagging behind its growth) the whole ledger.
+    first, last = (select(func.min(BATCH.c.id)).scalar_subquery(),
+                   select(func.max(BATCH.c.id)).scalar_subquery())
+    awarded = BATCH.c.id.in_(select(LEDGER.c.activity_id)
+                             .where(LEDGER.c.activity_id.between(first, last),
+                                    LEDGER.c.id > written_after))
     outcome = sa.case(
         (BATCH.c.member_status == "banned", ActivityOutcome.member_banned.value),
         (BATCH.c.member_status == "suspended", ActivityOutcome.member_suspended.value),
@@ -404,5 +443,5 @@ def record_outcomes(scope: Scope, now: datetime, rules: Sequence[Rule] = ()) -> 
         else_=ActivityOutcome.no_matching_incentive.value,
     )
     return (sa.update(ACTIVITY)
-            .where(scope.has(ACTIVITY.c.id), ACTIVITY.c.id == BATCH.c.id)
+            .where(ACTIVITY.c.id == BATCH.c.id, ACTIVITY.c.id.between(first, last))
             .values(processed_at=now, outcome=outcome))

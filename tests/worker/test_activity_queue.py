@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from services.worker.rewards import begin_batch, process_batch, requeue_unqueued
-from shared.activity_queue import claim
+from shared.activity_queue import Lane, claim
 from shared.db import get_sessionmaker, session_scope
 from shared.models import Activity, ActivityPending, LedgerEntry
+from shared.models.rewards import QUEUE_SHARDS
 from tests.api.test_activities import activity, make_advocate, post_activities
 from tests.worker.test_rewards import assert_books_balance, make_incentive
 
@@ -58,6 +59,26 @@ async def test_a_crash_between_claim_and_commit_loses_nothing(client, admin):
     assert await queued() == set()
     assert await awards_per_activity() == Counter({id_: 1 for id_ in ids})
     await assert_books_balance()
+
+
+async def test_lanes_split_the_queue_by_member_lowest_ids_first(client, admin):
+    members = [(await make_advocate(f"A{i}"))["member_id"] for i in range(QUEUE_SHARDS + 3)]
+    ids = await post_activities(client, admin["headers"],
+                                *(activity(member) for _ in range(3) for member in members))
+    member_of = dict(zip(ids, [member for _ in range(3) for member in members], strict=True))
+    taken: dict[int, list[int]] = {}
+    async with session_scope() as session:
+        dialect = session.bind.dialect.name  # PostgreSQL's own form of the claim, if there
+        for index in (0, 1):
+            lane = Lane(index, 2)
+            first = (await session.exec(claim(5, dialect, lane))).scalars().all()
+            rest = (await session.exec(claim(1000, dialect, lane))).scalars().all()
+            in_lane = sorted(i for i in ids if member_of[i] % QUEUE_SHARDS in lane.shards())
+            # The lane's five lowest ids first, then the rest of it; nothing of the other lane.
+            assert sorted(first) == in_lane[:5] and sorted(rest) == in_lane[5:]
+            taken[index] = [*first, *rest]
+    assert sorted(taken[0] + taken[1]) == sorted(ids)
+    assert {member_of[i] for i in taken[0]}.isdisjoint({member_of[i] for i in taken[1]})
 
 
 @pytest.mark.skipif(not ON_POSTGRESQL,

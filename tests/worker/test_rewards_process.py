@@ -13,8 +13,8 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 
-from services.worker.rewards import BATCH_SIZE, process_batch
-from shared.activity_queue import insert_activities
+from services.worker.rewards import process_batch
+from shared.activity_queue import Lane, insert_activities
 from shared.db import session_scope
 from shared.models import Activity, Advocate, LedgerEntry
 from shared.models.base import utcnow
@@ -31,6 +31,9 @@ from tests.worker.test_rewards import assert_books_balance, make_incentive
 
 START = datetime(2026, 11, 2, 6, tzinfo=UTC)
 TALK_POINTS, TALK_CAP, POST_POINTS = 100, 3, 7
+# The worker process's batches: small, so that a run of a few thousand activities has several
+# in each lane.
+WORKER_BATCH = 2_000
 
 
 async def load_activities(member_ids: list[int], community_id: int, per_member: int) -> None:
@@ -83,8 +86,9 @@ async def processed() -> int:
 def start_worker() -> subprocess.Popen:
     # The test's own database and Redis: conftest put them in this process's environment.
     return subprocess.Popen([str(ROOT / ".venv/bin/arq"), "services.worker.main.WorkerSettings"],
-                            cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                            cwd=ROOT, env={**os.environ, "HEARTH_REWARD_BATCH_SIZE":
+                                           str(WORKER_BATCH)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 async def wait_until(condition, timeout: float = 180.0) -> None:
@@ -105,14 +109,15 @@ async def test_a_worker_killed_mid_run_leaves_an_exact_ledger(client, admin):
 
     worker = start_worker()
     try:
-        # Killed as soon as its first batch has committed, in the middle of the next one.
-        await wait_until(lambda: _at_least(BATCH_SIZE))
+        # Killed as soon as a batch has committed, in the middle of the next ones.
+        await wait_until(lambda: _at_least(WORKER_BATCH))
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
     finally:
         worker.kill()
     done = await processed()
-    assert 0 < done < total and done % BATCH_SIZE == 0
+    # Whole batches: on PostgreSQL each of the two lanes commits its own.
+    assert 0 < done < total and done % WORKER_BATCH == 0
     # What committed is whole: entries only for processed activities, balances that add up.
     async with session_scope() as session:
         unprocessed_paid = (await session.exec(
@@ -166,12 +171,13 @@ async def test_concurrent_passes_never_pay_twice(client, admin):
     referral = await make_incentive(client, headers, "referral", activity_kind="post_created")
     await load_activities([a["member_id"] for a in advocates] + referred, tokyo, per_member=60)
 
-    async def drain() -> None:
+    async def drain(lane: Lane) -> None:
         # Small batches, so that the passes interleave on the same advocates.
-        while await process_batch(size=97):
+        while await process_batch(size=97, lane=lane):
             pass
 
-    await asyncio.gather(*(drain() for _ in range(4)))
+    # Two passes over all of the queue and two over each half of it, split by member.
+    await asyncio.gather(*(drain(lane) for lane in (Lane(), Lane(), Lane(0, 2), Lane(1, 2))))
     assert await processed() == 50 * 60
 
     async with session_scope() as session:
