@@ -138,8 +138,8 @@ async def process_batch(size: int | None = None, lane: Lane = ALL_LANES) -> int:
         now = utcnow()
         await lock_advocates(session, scope)
         rules = await _rules_in_force(session)
-        written_after = await apply_rules(session, rules, scope, now)
-        await session.exec(record_outcomes(scope, now, rules, written_after))
+        await apply_rules(session, rules, scope, now)
+        await session.exec(record_outcomes(scope, now, rules))
         log.debug("processed %d activities", claimed)
         return claimed
 
@@ -210,7 +210,8 @@ async def apply_rules(
     # than by reading the ledger again.
     awards_credited = False
     for points_rules in points_rule_rounds(rules):
-        written = (insert_ignoring_duplicates(session, LEDGER)
+        # An award's idempotency key is made of these two: one index says it all.
+        written = (insert_ignoring_duplicates(session, LEDGER, on=("activity_id", "incentive_id"))
                    .from_select(LEDGER_COLUMNS, points_award_rows(points_rules, scope, now)))
         if scope.dialect == "postgresql":
             written = written.returning(LEDGER.c.advocate_id, LEDGER.c.points).cte("written")

@@ -417,19 +417,16 @@ def advocates_involved() -> Select:
             .order_by(ADVOCATE.c.id))
 
 
-def record_outcomes(scope: Scope, now: datetime, rules: Sequence[Rule],
-                    written_after: int) -> sa.Update:
+def record_outcomes(scope: Scope, now: datetime, rules: Sequence[Rule] = ()) -> sa.Update:
     """Marks the activities in BATCH processed, with their outcome, once `rules` (those applied
-    to them) have run and written their entries after ledger id `written_after`. A pending
-    activity has no entry from before its batch, so those entries are all its awards."""
+    to them) have run."""
     # BATCH's first and last ids bound both look-ups to the batch's stretch of their index:
     # without them the planner reads the activity table from its start, and (with the ledger's
     # statistics lagging behind its growth) the whole ledger.
     first, last = (select(func.min(BATCH.c.id)).scalar_subquery(),
                    select(func.max(BATCH.c.id)).scalar_subquery())
     awarded = BATCH.c.id.in_(select(LEDGER.c.activity_id)
-                             .where(LEDGER.c.activity_id.between(first, last),
-                                    LEDGER.c.id > written_after))
+                             .where(LEDGER.c.activity_id.between(first, last)))
     outcome = sa.case(
         (BATCH.c.member_status == "banned", ActivityOutcome.member_banned.value),
         (BATCH.c.member_status == "suspended", ActivityOutcome.member_suspended.value),
