@@ -15,7 +15,9 @@ Ordering rules, and their limits:
   for a period that is already full earns nothing; it never displaces an earlier award.
 - first_n: advocates are ranked by their first qualifying activity's (occurred_at, id) among those
   scored together; the places left are N minus those already paid. An activity that arrives after
-  N advocates were paid cannot displace any of them, even if it occurred earlier.
+  N advocates were paid cannot displace any of them, even if it occurred earlier. A backlog
+  worked in lanes (split by member) is scored a lane's batch at a time: lanes take turns on a
+  first_n incentive, each ranking its own advocates.
 - milestone: the bonus goes with the first activity at which the member has at least `count`
   matching activities (counted by id: all of them, whoever scored them), once per advocate.
 - referral: a referred member's first qualifying activity pays the referrer once per incentive;
@@ -300,7 +302,12 @@ def points_award_rows(rules: Sequence[Rule], scope: Scope, now: datetime) -> Sel
     Two versions of one incentive share its caps: they go in different statements, one after the
     other (see points_rule_rounds)."""
     assert len({rule.incentive_id for rule in rules}) == len(rules)
-    union = sa.union_all(*(award_rows(rule, scope, now) for rule in rules)).subquery("points")
+    # Every award is decided before the first is written (PostgreSQL: a materialised CTE): the
+    # look-ups of earlier awards never meet the statement's own new rows, which they would have
+    # to skip one by one (planned on a still empty ledger, with a sequential scan per group: the
+    # first 25,000 activities took 1.4 s instead of 0.35).
+    union = (sa.union_all(*(award_rows(rule, scope, now) for rule in rules)).cte("points")
+             .prefix_with("MATERIALIZED", dialect="postgresql"))
     return select(*union.c).where(sa.true())  # WHERE true: see award_rows
 
 
