@@ -13,8 +13,11 @@ rows with FOR UPDATE SKIP LOCKED, then locks the advocates its activities can pa
 members' and the referrers of those members) in id order, and the first_n incentives in id
 order. So two batches that touch the same advocate run one after the other, and the second reads
 the first's awards (caps, milestones, first N) once it may proceed; the one global lock order
-rules out deadlocks.
-SQLite has a single writer: a batch begins with BEGIN IMMEDIATE, which serialises everything.
+rules out deadlocks. A backlog of several batches is worked in lanes (HEARTH_REWARD_LANES), each
+its own part of the queue split by member (shared.activity_queue.Lane): their batches lock
+different advocates (referrers apart), so they run side by side on the database's cores.
+SQLite has a single writer: one lane, and a batch begins with BEGIN IMMEDIATE, which serialises
+everything.
 
 The job takes no arguments and is queued under one id (shared.jobs.enqueue_reward_calculation);
 the cron runs the same pass every minute, so a lost job or a Redis outage only delays awards."""

@@ -23,6 +23,7 @@ Ordering rules, and their limits:
 - referral: a referred member's first qualifying activity pays the referrer once per incentive;
   the refusal checks run in Python (shared.rules.referrals), on the candidates selected here."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,10 +90,13 @@ class Scope:
         """`column` (an activity id) is one of `ids` (ascending). The range lets the planner
         read just the batch's stretch of an index, whatever the size of the table."""
         within = column.between(self.ids[0], self.ids[-1])
-        if self.dialect == "postgresql":  # one array parameter rather than thousands
+        # One parameter rather than one per id (SQLite takes at most 32,766 of them): an array
+        # on PostgreSQL, a JSON list on SQLite.
+        if self.dialect == "postgresql":
             return within & (column == sa.any_(literal(list(self.ids),
                                                        postgresql.ARRAY(sa.BigInteger))))
-        return within & column.in_(self.ids)
+        listed = func.json_each(literal(json.dumps(list(self.ids)))).table_valued("value")
+        return within & column.in_(select(listed.c.value))
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """Which rows of ACTIVITY are in scope."""

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from services.worker.rewards import process_batch
 from shared.activity_queue import Lane, insert_activities
-from shared.db import session_scope
+from shared.db import get_engine, session_scope
 from shared.models import Activity, Advocate, LedgerEntry
 from shared.models.base import utcnow
 from shared.rules.calendar import local_buckets
@@ -219,3 +219,28 @@ async def test_the_cron_finds_activities_whose_job_was_lost(client, admin, redis
     await run_worker()  # a worker starting up runs the sweep at once, then every minute
     async with session_scope() as session:
         assert (await session.get(Advocate, ada["id"])).balance == 100
+
+
+async def test_a_batch_binds_few_parameters_however_large(client, admin):
+    # SQLite builds allow as few as 32,766 parameters a statement, PostgreSQL 65,535: a batch
+    # binds its activity ids as one (an array, a JSON list), whatever its size.
+    tokyo = await make_community("Asia/Tokyo")
+    advocates = [await make_advocate(f"A{i}") for i in range(40)]
+    await make_incentive(client, admin["headers"], name="Posts", activity_kind="post_created",
+                         points=POST_POINTS, cap=None)
+    await load_activities([a["member_id"] for a in advocates], tokyo, per_member=840)
+    bound: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        bound.append(len(parameters or ()))
+
+    event.listen(get_engine().sync_engine, "before_cursor_execute", count)
+    try:
+        assert await process_batch(size=40_000) == 40 * 840
+    finally:
+        event.remove(get_engine().sync_engine, "before_cursor_execute", count)
+    assert bound and max(bound) < 1_000
+    async with session_scope() as session:
+        paid = (await session.exec(select(func.count()).select_from(LedgerEntry))).scalar_one()
+    assert paid == 40 * 840 // 2  # every post, no talk
+    await assert_books_balance()
