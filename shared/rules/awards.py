@@ -268,34 +268,26 @@ def _points_rule(rule: Rule, scope: Scope) -> sa.Subquery:
 
     period = terms.cap.per
     bucket = _bucket(BATCH, period)
+    # The awards already paid in the candidate's (advocate, period): one range of the
+    # (incentive, advocate, activity_day) index. By the day rather than the period itself, so
+    # that a version with another cap period counts them too.
+    paid = LEDGER.alias("paid")
+    paid_before = (
+        select(func.count()).select_from(paid)
+        .where(paid.c.incentive_id == rule.incentive_id,
+               paid.c.advocate_id == BATCH.c.advocate_id,
+               paid.c.activity_day >= bucket,
+               paid.c.activity_day < scope.period_end(bucket, period))
+        .scalar_subquery()
+    )
     candidates = select(
-        *columns, bucket.label("bucket"),
+        *columns, paid_before.label("paid"),
         func.row_number().over(partition_by=(BATCH.c.advocate_id, bucket),
                                order_by=(BATCH.c.occurred_at, BATCH.c.id)).label("place"),
     ).where(*conditions).subquery("candidates")
-    # The awards already paid in each (advocate, period) the candidates fall in: counted once per
-    # group, each count one range of the (incentive, advocate, activity_day) index. By the day
-    # rather than the period itself, so that a version with another cap period counts them too.
-    groups = (select(BATCH.c.advocate_id, bucket.label("bucket"))
-              .where(*conditions).group_by(BATCH.c.advocate_id, bucket).subquery("groups"))
-    paid = LEDGER.alias("paid")
-    paid_in_group = (
-        select(func.count()).select_from(paid)
-        .where(paid.c.incentive_id == rule.incentive_id,
-               paid.c.advocate_id == groups.c.advocate_id,
-               paid.c.activity_day >= groups.c.bucket,
-               paid.c.activity_day < scope.period_end(groups.c.bucket, period))
-        .scalar_subquery()
-    )
-    prior = select(groups.c.advocate_id, groups.c.bucket,
-                   paid_in_group.label("paid")).subquery("prior")
     return (select(candidates.c.advocate_id, candidates.c.activity_id, candidates.c.points,
                    candidates.c.idempotency_key, candidates.c.activity_day)
-            .select_from(candidates.join(prior, sa.and_(
-                prior.c.advocate_id == candidates.c.advocate_id,
-                prior.c.bucket == candidates.c.bucket)))
-            .where(candidates.c.place <= terms.cap.max,
-                   candidates.c.place + prior.c.paid <= terms.cap.max)
+            .where(candidates.c.place + candidates.c.paid <= terms.cap.max)
             .subquery("awards"))
 
 
