@@ -148,11 +148,10 @@ def claimed_cte(size: int, lane: Lane = ALL_LANES) -> sa.CTE:
 
 def claim(size: int, dialect: str | None = None, lane: Lane = ALL_LANES) -> sa.Executable:
     """Takes up to `size` activities of `lane` off the queue, lowest ids first, returning their
-    ids (in no particular order). On PostgreSQL, rows another batch
-    holds are skipped, so concurrent workers claim disjoint batches; the claim holds until the
-    transaction ends, and a rollback puts the activities back. SQLite has a single writer and
-    ignores the lock clause. `dialect` "postgresql" picks that database's faster form; the
-    default one runs on both."""
+    ids (in no particular order). On PostgreSQL, rows another batch holds are skipped, so
+    concurrent workers claim disjoint batches; the claim holds until the transaction ends, and a
+    rollback puts the activities back. SQLite has a single writer and ignores the lock clause.
+    `dialect` "postgresql" picks that database's faster form; the default one runs on both."""
     if dialect == "postgresql":
         return select(claimed_cte(size, lane).c.activity_id)
     claimable = select(PENDING.c.activity_id)

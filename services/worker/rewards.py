@@ -69,7 +69,6 @@ from shared.settings import get_settings
 log = logging.getLogger("hearth.worker.rewards")
 
 
-
 async def process_pending_activities(ctx: dict[str, Any] | None = None) -> int:
     """Processes pending activities until none is left; returns how many it processed. On
     PostgreSQL a backlog of several batches is worked in up to `reward_lanes` lanes at once (see
@@ -127,7 +126,9 @@ async def process_batch(size: int | None = None, lane: Lane = ALL_LANES) -> int:
         await begin_batch(session)
         dialect = session.bind.dialect.name
         if dialect == "postgresql":
-            claimed = await _claim_into_batch(session, size, lane)
+            claimed, filled = await _claim_into_batch(session, size, lane)
+            if not filled:  # nothing left, or only queue rows of activities decided already
+                return claimed
             scope = Scope.batch(dialect)
         else:
             ids = sorted((await session.exec(claim(size, dialect, lane))).scalars().all())
@@ -136,8 +137,6 @@ async def process_batch(size: int | None = None, lane: Lane = ALL_LANES) -> int:
             claimed, scope = len(ids), Scope.batch(dialect, ids)
             for statement in fill_batch(scope):
                 await session.exec(statement)
-        if not claimed:
-            return 0
         now = utcnow()
         await lock_advocates(session, scope)
         rules = await _rules_in_force(session)
@@ -147,9 +146,9 @@ async def process_batch(size: int | None = None, lane: Lane = ALL_LANES) -> int:
         return claimed
 
 
-async def _claim_into_batch(session: AsyncSession, size: int, lane: Lane) -> int:
+async def _claim_into_batch(session: AsyncSession, size: int, lane: Lane) -> tuple[int, int]:
     """PostgreSQL: takes a batch off the queue into BATCH in one statement; returns how many
-    queue rows it took."""
+    queue rows it took and how many of their activities were still pending."""
     before, fill, after = fill_batch_from_queue(claimed_cte(size, lane))
     for statement in before:
         await session.exec(statement)
@@ -157,7 +156,7 @@ async def _claim_into_batch(session: AsyncSession, size: int, lane: Lane) -> int
     if filled:
         for statement in after:
             await session.exec(statement)
-    return claimed
+    return claimed, filled
 
 
 async def prepare(session: AsyncSession, scope: Scope) -> None:
