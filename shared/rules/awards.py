@@ -164,11 +164,15 @@ def _batch_rows(source: sa.FromClause, *conditions: ColumnElement[bool]) -> Sele
     )
 
 
+def _insert_batch(source: sa.FromClause, *conditions: ColumnElement[bool]) -> sa.Insert:
+    """INSERT INTO BATCH the rows of _batch_rows(source, *conditions)."""
+    return BATCH.insert().from_select([column.name for column in BATCH.c],
+                                      _batch_rows(source, *conditions))
+
+
 def fill_batch(scope: Scope) -> list[sa.Executable]:
     """The statements that (re)fill BATCH with the activities in scope."""
-    statements = [_CREATE_BATCH, BATCH.delete(),
-                  BATCH.insert().from_select([column.name for column in BATCH.c],
-                                             _batch_rows(ACTIVITY, *scope.conditions()))]
+    statements = [_CREATE_BATCH, BATCH.delete(), _insert_batch(ACTIVITY, *scope.conditions())]
     if scope.dialect == "postgresql":
         statements += _ANALYZE_BATCH
     return statements
@@ -182,9 +186,7 @@ def fill_batch_from_queue(claimed: sa.CTE) -> tuple[list[sa.Executable], Select,
     (claimed, filled): how many queue rows it took, how many of their activities were still
     pending; and the statements after, once some were."""
     taken = claimed.join(ACTIVITY, ACTIVITY.c.id == claimed.c.activity_id)
-    filled = (BATCH.insert()
-              .from_select([column.name for column in BATCH.c],
-                           _batch_rows(taken, ACTIVITY.c.processed_at.is_(None)))
+    filled = (_insert_batch(taken, ACTIVITY.c.processed_at.is_(None))
               .returning(BATCH.c.id).cte("filled"))
     counts = select(select(func.count()).select_from(claimed).scalar_subquery(),
                     select(func.count()).select_from(filled).scalar_subquery())
